@@ -1,0 +1,32 @@
+# `make run` and `make test` are all a newcomer needs: each creates .venv and installs first.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
+
+.PHONY: run test bench bench-smoke clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[test]"
+	rm -f $(VENV)/.installed-* && touch $(STAMP)
+
+run: $(STAMP)
+	$(BIN)/botbus serve
+
+test: $(STAMP)
+	$(BIN)/python -m pytest
+
+bench: $(STAMP)
+	$(BIN)/python -m bench.append_ceiling
+	$(BIN)/python -m bench.end_to_end
+	$(BIN)/python -m bench.rebuild_rate
+
+bench-smoke: $(STAMP)
+	$(BIN)/python -m bench.append_ceiling --smoke
+	$(BIN)/python -m bench.end_to_end --smoke
+	$(BIN)/python -m bench.rebuild_rate --smoke
+
+clean:
+	rm -rf $(VENV) data

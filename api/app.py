@@ -1,0 +1,83 @@
+"""create_app(): the composition root. Picks the real clock, ids and persistence."""
+import logging
+import sys
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from starlette.exceptions import HTTPException
+from starlette.types import Scope
+
+from api import logs
+from api.bodylimit import BodyLimit, BodyTooLarge
+from api.errors import ApiError, describe, feather
+from api.feather import bots as feather_bots
+from api.feather import users as feather_users
+from api.responses import JSON
+from api.runtime import Runtime
+from api.settings import Settings
+from domain.errors import DomainError
+
+log = logging.getLogger("botbus")
+
+
+def envelope(scope: Scope):
+    """The error envelope of the dialect a path belongs to."""
+    return feather
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or Settings()
+    logs.configure(settings.log_level)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        runtime, new_admin_key = Runtime.start(settings.data)
+        if new_admin_key:
+            print(f"botbus: generated admin key (shown once, keep it): {new_admin_key}",
+                  file=sys.stdout, flush=True)
+        app.state.runtime = runtime
+        log.info("serving", extra={"data": str(settings.data)})
+        yield
+        runtime.stop()
+
+    app = FastAPI(title="Botbus", version="0.1.0", lifespan=lifespan,
+                  default_response_class=JSON,
+                  description="One event log behind featherChat, Telegram, Botyard and MaxChat.")
+    app.include_router(feather_bots.router)
+    app.include_router(feather_users.router)
+
+    @app.get("/health", tags=["server"])
+    async def health() -> dict:
+        return {"ok": True}
+
+    def reply(request: Request, description: str, status: int) -> JSON:
+        return envelope(request.scope)(description, status)
+
+    @app.exception_handler(ApiError)
+    async def api_error(request: Request, error: ApiError) -> JSON:
+        return reply(request, error.description, error.status)
+
+    @app.exception_handler(DomainError)
+    async def domain_error(request: Request, error: DomainError) -> JSON:
+        return reply(request, error.message, 200)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid(request: Request, error: RequestValidationError) -> JSON:
+        return reply(request, describe(list(error.errors())), 200)
+
+    @app.exception_handler(BodyTooLarge)
+    async def too_large(request: Request, error: BodyTooLarge) -> JSON:
+        return reply(request, f"request body is larger than {settings.max_body_bytes} bytes", 413)
+
+    @app.exception_handler(HTTPException)
+    async def http_error(request: Request, error: HTTPException) -> JSON:
+        return reply(request, str(error.detail), error.status_code)
+
+    @app.exception_handler(Exception)
+    async def crashed(request: Request, error: Exception) -> JSON:
+        log.exception("unhandled error", extra={"path": request.url.path})
+        return reply(request, "internal server error", 500)
+
+    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes, envelope=envelope)
+    return app

@@ -1,0 +1,48 @@
+"""The `botbus` command: `botbus serve`, and `botbus replay ...` (the replay tool)."""
+import argparse
+import sys
+from pathlib import Path
+
+from api.settings import Settings
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv and argv[0] == "replay":
+        from replay.cli import main as replay_main
+        return replay_main(argv[1:])
+    parser = argparse.ArgumentParser(prog="botbus", description="Botbus bot platform server")
+    commands = parser.add_subparsers(dest="command", required=True)
+    serve = commands.add_parser("serve", help="run the server")
+    serve.add_argument("--host", help="default $BOTBUS_HOST or 127.0.0.1")
+    serve.add_argument("--port", type=int, help="default $BOTBUS_PORT or 7700")
+    serve.add_argument("--data", type=Path, help="default $BOTBUS_DATA or ./data")
+    serve.add_argument("--log-level", help="default $BOTBUS_LOG_LEVEL or warning")
+    commands.add_parser("replay", help="audit the log, rebuild or verify projections",
+                        add_help=False)
+    args = parser.parse_args(argv)
+    settings = Settings()
+    for name in ("host", "port", "data", "log_level"):
+        if getattr(args, name) is not None:
+            setattr(settings, name, getattr(args, name))
+    return serve_forever(settings)
+
+
+def serve_forever(settings: Settings) -> int:
+    import uvicorn
+
+    from api.app import create_app
+    from projections.db import DataDirInUse, lock_data_dir
+
+    try:  # fail fast, before uvicorn starts, if the data directory is taken
+        lock_data_dir(settings.data).close()
+    except DataDirInUse as error:
+        print(f"botbus: {error}", file=sys.stderr)
+        return 1
+    uvicorn.run(create_app(settings), host=settings.host, port=settings.port,
+                log_level=settings.log_level, access_log=False)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,116 @@
+"""featherChat v1 user side (telegram.md decision 4): register, send, inbox, live socket."""
+import base64
+import binascii
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Header, WebSocket, WebSocketDisconnect
+
+from api.auth import account_for_token, bearer
+from api.deps import CurrentRuntime
+from api.errors import ApiError
+from api.feather import render
+from api.feather.bots import INVALID_TOKEN, ok
+from api.feather.schemas import (
+    Accepted, Ok, RegisteredUser, RegisterUser, SendUserMessage, Update,
+)
+from api.responses import JSON
+from api.runtime import Runtime
+from domain.naming import normalize_chat_id
+from projections import directory, updates
+
+router = APIRouter(tags=["featherChat v1: users"])
+INBOX_PAGE = 100
+
+
+def current_user(runtime: CurrentRuntime,
+                 authorization: Annotated[str | None, Header()] = None) -> dict:
+    user = account_for_token(runtime.db, bearer(authorization), ("user",))
+    if user is None:
+        raise ApiError(INVALID_TOKEN)
+    return user
+
+
+CurrentUser = Annotated[dict, Depends(current_user)]
+
+
+@router.post("/v1/users/register", response_model=Ok[RegisteredUser])
+async def register(body: RegisterUser, runtime: CurrentRuntime) -> JSON:
+    done = await runtime.writer.run(
+        lambda unit: runtime.app.register_user(unit, body.fingerprint, body.name, body.alias))
+    return ok({"token": done.token, "fingerprint": done.fingerprint, "id": done.number})
+
+
+@router.post("/v1/messages/send", response_model=Ok[Accepted])
+async def send(body: SendUserMessage, user: CurrentUser, runtime: CurrentRuntime) -> JSON:
+    to = recipient(runtime, body.to)
+    content = user_content(body)
+    delivered = runtime.sockets.is_online(to)
+    sent = await runtime.writer.run(
+        lambda unit: runtime.app.send_message(unit, user["id"], to, content, delivered))
+    return ok({"message_id": str(sent.message_id), "date": sent.date})
+
+
+@router.get("/v1/messages/inbox", response_model=Ok[list[Update]])
+async def inbox(user: CurrentUser, runtime: CurrentRuntime) -> JSON:
+    """Oldest first; a read removes what it returns (recorded as UpdatesConfirmed)."""
+    address = user["fingerprint"]
+    async with runtime.waiters.reading(address):
+        items = updates.pending(runtime.db, address, INBOX_PAGE)
+        if items:
+            up_to = items[-1]["update_id"]
+            await runtime.writer.run(lambda unit: runtime.app.confirm_updates(
+                unit, address, up_to, via="featherchat.inbox"))
+    return ok([render.inbox_item(item) for item in items])
+
+
+@router.websocket("/v1/ws")
+async def live(websocket: WebSocket, token: str = "") -> None:
+    """Messages for the user arrive here as JSON frames while the socket is open."""
+    runtime: Runtime = websocket.app.state.runtime
+    user = account_for_token(runtime.db, token, ("user",))
+    await websocket.accept()
+    if user is None:
+        await websocket.send_json({"ok": False, "description": INVALID_TOKEN})
+        await websocket.close(4003)
+        return
+    runtime.sockets.add(user["fingerprint"], websocket)
+    try:
+        while True:
+            await websocket.receive_text()  # clients may ping; nothing else is expected
+    except WebSocketDisconnect:
+        pass
+    finally:
+        runtime.sockets.remove(user["fingerprint"], websocket)
+
+
+def recipient(runtime: Runtime, to: str) -> str:
+    """A fingerprint (normalized like a bot's chat_id) or an @alias from the directory."""
+    if to.startswith("@"):
+        account = directory.resolve_alias(runtime.db, to[1:].lower())
+        if account is None:
+            raise ApiError("alias not found")
+        return account["fingerprint"]
+    address = normalize_chat_id(to)
+    if not address:
+        raise ApiError("to must be a fingerprint or @alias")
+    return address
+
+
+def user_content(body: SendUserMessage) -> dict:
+    """The seed's update shapes: text; encrypted (text null); file header; call signal."""
+    given = [name for name in ("text", "raw_encrypted", "document", "call_signal")
+             if getattr(body, name) is not None]
+    if len(given) != 1:
+        raise ApiError("exactly one of text, raw_encrypted, document, call_signal is required")
+    if body.text is not None:
+        return {"text": body.text}
+    if body.raw_encrypted is not None:
+        try:
+            base64.b64decode(body.raw_encrypted, validate=True)
+        except (binascii.Error, ValueError):
+            raise ApiError("raw_encrypted must be base64") from None
+        return {"text": None, "raw_encrypted": body.raw_encrypted}
+    if body.document is not None:
+        return {"document": body.document.model_dump()}
+    signal = body.call_signal.model_dump()
+    return {"text": f"/call_{signal['type']}", "call_signal": signal}

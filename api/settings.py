@@ -1,0 +1,19 @@
+"""Configuration: CLI flags win over BOTBUS_* environment variables, which win over defaults."""
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+def _env_int(name: str, default: int) -> int:
+    value = os.environ.get(name)
+    return int(value) if value else default
+
+
+@dataclass
+class Settings:
+    host: str = field(default_factory=lambda: os.environ.get("BOTBUS_HOST", "127.0.0.1"))
+    port: int = field(default_factory=lambda: _env_int("BOTBUS_PORT", 7700))
+    data: Path = field(default_factory=lambda: Path(os.environ.get("BOTBUS_DATA", "./data")))
+    max_body_bytes: int = field(
+        default_factory=lambda: _env_int("BOTBUS_MAX_BODY_BYTES", 1 << 20))
+    log_level: str = field(default_factory=lambda: os.environ.get("BOTBUS_LOG_LEVEL", "warning"))

@@ -1,0 +1,115 @@
+"""The one writer: group commit.
+
+Requests hand commands to one thread. It takes every command waiting at that moment, runs
+them against one Unit, saves all their aggregates in a single transaction (one fsync for
+the batch), catches the projections up, and only then answers each request: so an answer
+means durable and readable. If the batch conflicts (or a command failed after changing an
+aggregate), each command is run again alone, so one bad command never sinks the others.
+"""
+import asyncio
+import logging
+import queue
+import threading
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from eventsourcing.persistence import IntegrityError
+
+from domain.application import Botbus
+from domain.errors import DomainError, conflict
+from domain.unit import Unit
+from projections.projector import Applied, Projector
+
+log = logging.getLogger("botbus.writer")
+T = TypeVar("T")
+Command = Callable[[Unit], Any]
+_STOP = object()
+
+
+class Writer:
+    def __init__(self, app: Botbus, projector: Projector, loop: asyncio.AbstractEventLoop,
+                 on_applied: Callable[[Applied], None], max_batch: int = 500) -> None:
+        self.app, self.projector, self.loop = app, projector, loop
+        self.on_applied, self.max_batch = on_applied, max_batch
+        self._queue: queue.SimpleQueue = queue.SimpleQueue()
+        self._thread = threading.Thread(target=self._run, name="botbus-writer", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._queue.put(_STOP)
+        self._thread.join()
+
+    async def run(self, command: Callable[[Unit], T]) -> T:
+        future = self.loop.create_future()
+        self._queue.put((command, future))
+        return await future
+
+    def catch_up(self) -> None:
+        """Apply what other writers (or an earlier crash) left unprojected."""
+        self.projector.catch_up(on_batch=self._applied)
+
+    def _run(self) -> None:
+        while True:
+            item = self._queue.get()
+            if item is _STOP:
+                return
+            batch = [item]
+            while len(batch) < self.max_batch:
+                try:
+                    item = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+                if item is _STOP:
+                    self._queue.put(_STOP)
+                    break
+                batch.append(item)
+            self._commit(batch)
+
+    def _commit(self, batch: list) -> None:
+        unit, outcomes = self.app.new_unit(), []
+        for command, future in batch:
+            before = unit.pending_count()
+            try:
+                outcomes.append((future, command(unit), None))
+            except Exception as error:  # noqa: BLE001 - handed to the request that sent it
+                if unit.pending_count() != before:  # it changed aggregates, then failed
+                    if len(batch) > 1:
+                        return self._one_by_one(batch)
+                    unit = self.app.new_unit()  # its only command failed: record nothing
+                if not isinstance(error, DomainError):
+                    log.exception("command failed")
+                outcomes.append((future, None, error))
+        try:
+            if unit.aggregates:
+                self.app.save(*unit.aggregates)
+        except IntegrityError:
+            if len(batch) > 1:
+                return self._one_by_one(batch)
+            outcomes = [(f, None, conflict("conflicting change, try again")) for f, _, _ in outcomes]
+        except Exception as error:  # noqa: BLE001 - e.g. disk full: every request hears of it
+            log.exception("save failed")
+            outcomes = [(f, None, error) for f, _, _ in outcomes]
+        try:
+            self.catch_up()
+        except Exception:  # noqa: BLE001 - the log is saved; projections catch up next time
+            log.exception("projection failed")
+        for future, result, error in outcomes:
+            self.loop.call_soon_threadsafe(_settle, future, result, error)
+
+    def _one_by_one(self, batch: list) -> None:
+        for item in batch:
+            self._commit([item])
+
+    def _applied(self, batch: Applied) -> None:
+        self.loop.call_soon_threadsafe(self.on_applied, batch)
+
+
+def _settle(future: asyncio.Future, result: Any, error: BaseException | None) -> None:
+    if future.cancelled():
+        return
+    if error is not None:
+        future.set_exception(error)
+    else:
+        future.set_result(result)

@@ -1,0 +1,130 @@
+"""Botbus(Application): the commands. Each validates first, then records events in a Unit.
+
+Validation happens before any aggregate changes, so a failed command records nothing.
+The writer (`api/writer.py`) saves a whole batch of units' aggregates in one transaction.
+"""
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, ClassVar
+from uuid import UUID
+
+from eventsourcing.application import Application
+
+from domain import naming
+from domain.bots import Bot
+from domain.claims import ALIAS, FINGERPRINT, Claim, claim_id
+from domain.clock import Clock, utc_now
+from domain.errors import conflict
+from domain.ids import AccountId, Ids, aggregate_id
+from domain.messages import Message
+from domain.tokens import hash_token
+from domain.unit import Unit
+from domain.updates import UpdateQueue, queue_id
+from domain.users import User
+
+ALIAS_TAKEN = "alias already taken"
+FINGERPRINT_TAKEN = "fingerprint already registered"
+
+
+@dataclass(frozen=True)
+class BotRegistration:
+    bot_id: AccountId
+    number: int
+    name: str
+    fingerprint: str
+    alias: str
+    token: str
+    api_token: str
+
+
+@dataclass(frozen=True)
+class UserRegistration:
+    user_id: AccountId
+    number: int
+    fingerprint: str
+    token: str
+
+
+@dataclass(frozen=True)
+class Sent:
+    message_id: UUID
+    date: int
+
+
+class Botbus(Application):
+    name = "botbus"
+    snapshotting_intervals: ClassVar = {UpdateQueue: 100}
+    env: ClassVar = {"AGGREGATE_CACHE_MAXSIZE": "10000"}
+
+    def __init__(self, env: dict[str, str] | None = None, *, clock: Clock = utc_now,
+                 ids: Ids | None = None) -> None:
+        super().__init__(env)
+        self.clock, self.ids = clock, ids or Ids()
+
+    @classmethod
+    def open(cls, data_dir: Path, **kwargs: Any) -> "Botbus":
+        """The log under a data directory: SQLite by default; PostgreSQL when the environment
+        says so (eventsourcing's own PERSISTENCE_MODULE and POSTGRES_* variables)."""
+        env = {"PERSISTENCE_MODULE": "eventsourcing.sqlite",
+               "SQLITE_DBNAME": str(Path(data_dir) / "events.db"),
+               "SQLITE_LOCK_TIMEOUT": "10"}
+        return cls({k: v for k, v in env.items() if k not in os.environ}, **kwargs)
+
+    def new_unit(self) -> Unit:
+        return Unit(self.repository)
+
+    def register_bot(self, unit: Unit, name: str, fingerprint: str,
+                     description: str = "") -> BotRegistration:
+        name, fingerprint = naming.bot_name(name), naming.fingerprint(fingerprint)
+        alias = naming.bot_alias(name)
+        self._check_unclaimed(unit, fingerprint, alias)
+        now, bot_id, number = self.clock(), AccountId(self.ids.ulid()), self.ids.number()
+        token = f"{fingerprint[:16]}:{self.ids.hex(16)}"
+        api_token = f"{number}:{self.ids.secret()}"
+        bot = Bot(bot_id=bot_id, number=number, name=name, fingerprint=fingerprint,
+                  description=description, timestamp=now)
+        bot.issue_token("feather", hash_token(token), timestamp=now)
+        bot.issue_token("api", hash_token(api_token), timestamp=now)
+        unit.add(bot, *self._claims(bot_id, fingerprint, alias, now))
+        return BotRegistration(bot_id, number, name, fingerprint, alias, token, api_token)
+
+    def register_user(self, unit: Unit, fingerprint: str, name: str | None = None,
+                      alias: str | None = None) -> UserRegistration:
+        fingerprint = naming.fingerprint(fingerprint)
+        alias = naming.user_alias(alias) if alias is not None else None
+        self._check_unclaimed(unit, fingerprint, alias)
+        now, user_id, number = self.clock(), AccountId(self.ids.ulid()), self.ids.number()
+        token = self.ids.secret(32)
+        user = User(user_id=user_id, number=number, name=name or naming.display_name(fingerprint),
+                    fingerprint=fingerprint, token_hash=hash_token(token), timestamp=now)
+        unit.add(user, *self._claims(user_id, fingerprint, alias, now))
+        return UserRegistration(user_id, number, fingerprint, token)
+
+    def send_message(self, unit: Unit, sender_id: AccountId, to: str, content: dict[str, Any],
+                     delivered: bool) -> Sent:
+        now, message_id = self.clock(), aggregate_id(self.ids.ulid())
+        unit.add(Message(id=message_id, sender_id=sender_id, to=to, content=content,
+                         delivered=delivered, timestamp=now))
+        return Sent(message_id, int(now.timestamp()))
+
+    def confirm_updates(self, unit: Unit, address: str, up_to: int, via: str) -> bool:
+        now = self.clock()
+        queue = unit.get(queue_id(address))
+        if queue is None:
+            queue = UpdateQueue(address=address, timestamp=now)
+            unit.add(queue)
+        return queue.confirm(up_to, via, timestamp=now)
+
+    def _check_unclaimed(self, unit: Unit, fingerprint: str, alias: str | None) -> None:
+        if unit.exists(claim_id(FINGERPRINT, fingerprint)):
+            raise conflict(FINGERPRINT_TAKEN)
+        if alias is not None and unit.exists(claim_id(ALIAS, alias)):
+            raise conflict(ALIAS_TAKEN)
+
+    @staticmethod
+    def _claims(owner_id: str, fingerprint: str, alias: str | None, now) -> list[Claim]:
+        claims = [Claim(namespace=FINGERPRINT, name=fingerprint, owner_id=owner_id, timestamp=now)]
+        if alias is not None:
+            claims.append(Claim(namespace=ALIAS, name=alias, owner_id=owner_id, timestamp=now))
+        return claims

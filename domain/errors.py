@@ -1,0 +1,28 @@
+"""Domain errors carry a kind and a message, never an HTTP status: each dialect maps them."""
+from enum import Enum
+
+
+class Kind(Enum):
+    INVALID = "invalid"
+    NOT_FOUND = "not_found"
+    CONFLICT = "conflict"
+    UNAUTHORIZED = "unauthorized"
+
+
+class DomainError(Exception):
+    def __init__(self, kind: Kind, message: str) -> None:
+        super().__init__(message)
+        self.kind = kind
+        self.message = message
+
+
+def invalid(message: str) -> DomainError:
+    return DomainError(Kind.INVALID, message)
+
+
+def conflict(message: str) -> DomainError:
+    return DomainError(Kind.CONFLICT, message)
+
+
+def not_found(message: str) -> DomainError:
+    return DomainError(Kind.NOT_FOUND, message)

@@ -1,0 +1,59 @@
+"""Id forms and their mapping to aggregate ids.
+
+Every dialect sees its own id form of the same entity: ULID strings (Botyard), hex
+fingerprints and uuid message ids (featherChat v1), integers (Telegram), digit strings
+(MaxChat). Aggregate ids are UUIDs: a ULID maps to one 1:1, a unique name to a uuid5.
+"""
+import secrets
+import threading
+import time
+from typing import NewType
+from uuid import UUID, uuid5
+
+from ulid import ULID
+
+AccountId = NewType("AccountId", str)  # ULID, lower case, as Botyard shows ids
+Fingerprint = NewType("Fingerprint", str)  # lower-case hex
+Number = NewType("Number", int)  # the Telegram-surface integer id of a user or bot
+
+_NAMESPACE = UUID("6b1d2c1e-52f4-4a52-9d8e-1f0b0f3c8a11")
+_EPOCH_MS = 1_704_067_200_000  # 2024-01-01T00:00:00Z
+
+
+def aggregate_id(ulid: str) -> UUID:
+    """The aggregate id of an entity whose public id is a ULID."""
+    return ULID.from_str(ulid.upper()).to_uuid()
+
+
+def ulid_of(uuid: UUID) -> str:
+    return str(ULID.from_uuid(uuid)).lower()
+
+
+def named_id(namespace: str, name: str) -> UUID:
+    """A deterministic aggregate id for a unique name, so a second claim conflicts in the store."""
+    return uuid5(_NAMESPACE, f"{namespace}:{name}")
+
+
+class Ids:
+    """Generates ids and secrets; commands take them from here, tests pass a counting double."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._last_number = 0
+
+    def ulid(self) -> str:
+        return str(ULID()).lower()
+
+    def number(self) -> int:
+        """A time-ordered integer below 2**52 (Telegram promises at most 52 significant bits)."""
+        with self._lock:
+            candidate = (int(time.time() * 1000) - _EPOCH_MS) << 10
+            self._last_number = max(candidate, self._last_number + 1)
+            return self._last_number
+
+    def hex(self, nbytes: int) -> str:
+        return secrets.token_hex(nbytes)
+
+    def secret(self, nbytes: int = 27) -> str:
+        """URL-safe: [A-Za-z0-9_-], 36 chars for 27 bytes."""
+        return secrets.token_urlsafe(nbytes)

@@ -1,0 +1,40 @@
+"""The data directory: the projections file (one SQLite database per node, separate from
+the log) and the lock that lets one server, or one rebuild, use it at a time."""
+import fcntl
+import sqlite3
+from pathlib import Path
+from typing import IO
+
+from sqlite_utils import Database
+
+
+def open_projections(path: Path | str) -> Database:
+    """WAL lets the API read while the projector writes. synchronous=NORMAL is safe here: the
+    tracking row commits with the rows, and a lost tail is re-applied from the log."""
+    conn = sqlite3.connect(str(path), check_same_thread=False)  # the writer thread projects
+    conn.row_factory = sqlite3.Row
+    db = Database(conn)
+    db.execute("PRAGMA journal_mode=WAL")
+    db.execute("PRAGMA synchronous=NORMAL")
+    db.execute("PRAGMA busy_timeout=5000")
+    return db
+
+
+PROJECTIONS_FILE = "projections.db"
+LOCK_FILE = "botbus.lock"
+
+
+class DataDirInUse(Exception):
+    pass
+
+
+def lock_data_dir(data: Path) -> IO:
+    """Held by a running server; `replay rebuild` takes it too, so it never rebuilds under one."""
+    data.mkdir(parents=True, exist_ok=True)
+    handle = open(data / LOCK_FILE, "w")  # noqa: SIM115 - held until closed
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        handle.close()
+        raise DataDirInUse(f"another botbus process is using {data}") from None
+    return handle

@@ -1,0 +1,50 @@
+"""Messages as their recipients read them, with the sender joined from the directory."""
+from functools import singledispatch
+
+import orjson
+from sqlite_utils import Database
+
+from domain.messages import Message
+
+NAME = "messages"
+TABLES = ("messages",)
+
+
+def create(db: Database) -> None:
+    db["messages"].create(
+        {"id": str, "sender_id": str, "to_address": str, "content": str, "delivered": int,
+         "date": int, "position": int},
+        pk="id", if_not_exists=True)
+
+
+@singledispatch
+def apply(event: object, db: Database, position: int) -> None:
+    """Events of other read models change nothing here."""
+
+
+@apply.register
+def _(event: Message.Sent, db: Database, position: int) -> None:
+    db.execute(
+        "INSERT INTO messages (id, sender_id, to_address, content, delivered, date, position)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?)",
+        (str(event.originator_id), event.sender_id, event.to, orjson.dumps(event.content).decode(),
+         int(event.delivered), int(event.timestamp.timestamp()), position))
+
+
+# Queries
+
+COLUMNS = ("m.id, m.to_address, m.content, m.delivered, m.date, a.fingerprint AS sender_fp,"
+           " a.kind = 'bot' AS sender_is_bot, a.name AS sender_name")
+JOIN_SENDER = "JOIN accounts a ON a.id = m.sender_id"
+
+
+def get(db: Database, message_id: str) -> dict | None:
+    row = db.execute(f"SELECT {COLUMNS} FROM messages m {JOIN_SENDER} WHERE m.id = ?",
+                     (message_id,)).fetchone()
+    return as_item(row) if row is not None else None
+
+
+def as_item(row) -> dict:
+    item = dict(row)
+    item["content"] = orjson.loads(item["content"])
+    return item

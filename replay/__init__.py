@@ -1,0 +1,1 @@
+"""The replay tool: audit the log, rebuild and verify projections (`botbus replay`)."""
