@@ -8,7 +8,7 @@ from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException
 from starlette.types import Scope
 
-from api import logs
+from api import logs, openapi
 from api.bodylimit import BodyLimit, BodyTooLarge
 from api.errors import ApiError, describe, feather
 from api.feather import bots as feather_bots
@@ -79,5 +79,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         log.exception("unhandled error", extra={"path": request.url.path})
         return reply(request, "internal server error", 500)
 
+    openapi.install(app)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes, envelope=envelope)
     return app

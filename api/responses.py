@@ -2,10 +2,10 @@
 from typing import Any
 
 import orjson
-from starlette.responses import Response
+from starlette.responses import JSONResponse
 
 
-class JSON(Response):
+class JSON(JSONResponse):
     media_type = "application/json"
 
     def render(self, content: Any) -> bytes:

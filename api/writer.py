@@ -81,9 +81,11 @@ class Writer:
                 if not isinstance(error, DomainError):
                     log.exception("command failed")
                 outcomes.append((future, None, error))
+        recorded: Applied = []
         try:
             if unit.aggregates:
-                self.app.save(*unit.aggregates)
+                recorded = [(r.domain_event, r.notification.id)
+                            for r in self.app.save(*unit.aggregates)]
         except IntegrityError:
             if len(batch) > 1:
                 return self._one_by_one(batch)
@@ -92,7 +94,7 @@ class Writer:
             log.exception("save failed")
             outcomes = [(f, None, error) for f, _, _ in outcomes]
         try:
-            self.catch_up()
+            self.projector.apply_recorded(recorded, on_batch=self._applied)
         except Exception:  # noqa: BLE001 - the log is saved; projections catch up next time
             log.exception("projection failed")
         for future, result, error in outcomes:

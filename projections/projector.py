@@ -56,6 +56,18 @@ class Projector:
     def position(self) -> int:
         return min(self.positions.values(), default=0)
 
+    def apply_recorded(self, recorded: Applied,
+                       on_batch: Callable[[Applied], None] | None = None) -> int:
+        """Project events this process just saved without reading them back from the log,
+        when they directly follow the tracked position; otherwise catch up from the log."""
+        if recorded and recorded[0][1] == self.position + 1 and all(
+                b[1] == a[1] + 1 for a, b in zip(recorded, recorded[1:])):
+            project(self.db, self.models, self.positions, recorded)
+            if on_batch is not None:
+                on_batch(recorded)
+            return len(recorded) + self.catch_up(on_batch=on_batch)
+        return self.catch_up(on_batch=on_batch)
+
     def catch_up(self, stop: int | None = None,
                  on_batch: Callable[[Applied], None] | None = None) -> int:
         """Apply everything after the tracked positions (up to `stop`); return how many."""

@@ -50,7 +50,8 @@ async def register(body: RegisterBot, runtime: CurrentRuntime) -> JSON:
                "alias": "@" + done.alias, "bot_api_token": done.api_token})
 
 
-@router.api_route("/v1/bot/{token}/getMe", methods=["GET", "POST"], response_model=Ok[Me])
+@router.get("/v1/bot/{token}/getMe", response_model=Ok[Me], operation_id="featherchat_getMe_get")
+@router.post("/v1/bot/{token}/getMe", response_model=Ok[Me], operation_id="featherchat_getMe")
 async def get_me(bot: CurrentBot) -> JSON:
     return ok(me(bot))
 
