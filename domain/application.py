@@ -15,7 +15,7 @@ from domain import naming
 from domain.bots import Bot
 from domain.claims import ALIAS, FINGERPRINT, Claim, claim_id
 from domain.clock import Clock, utc_now
-from domain.errors import conflict
+from domain.errors import conflict, invalid, not_found
 from domain.ids import AccountId, Ids, aggregate_id
 from domain.messages import Message
 from domain.tokens import hash_token
@@ -80,8 +80,7 @@ class Botbus(Application):
         alias = naming.bot_alias(name)
         self._check_unclaimed(unit, fingerprint, alias)
         now, bot_id, number = self.clock(), AccountId(self.ids.ulid()), self.ids.number()
-        token = f"{fingerprint[:16]}:{self.ids.hex(16)}"
-        api_token = f"{number}:{self.ids.secret()}"
+        token, api_token = self._feather_token(fingerprint), self._api_token(number)
         bot = Bot(bot_id=bot_id, number=number, name=name, fingerprint=fingerprint,
                   description=description, timestamp=now)
         bot.issue_token("feather", hash_token(token), timestamp=now)
@@ -101,6 +100,20 @@ class Botbus(Application):
         unit.add(user, *self._claims(user_id, fingerprint, alias, now))
         return UserRegistration(user_id, number, fingerprint, token)
 
+    def reset_token(self, unit: Unit, bot_id: AccountId, scheme: str) -> str:
+        """Issue a new token of one scheme; the old one stops working at once."""
+        bot = unit.get(aggregate_id(bot_id))
+        if not isinstance(bot, Bot):
+            raise not_found("bot not found")
+        if scheme == "feather":
+            token = self._feather_token(bot.fingerprint)
+        elif scheme == "api":
+            token = self._api_token(bot.number)
+        else:
+            raise invalid(f"unknown token scheme: {scheme}")
+        bot.reset_token(scheme, hash_token(token), timestamp=self.clock())
+        return token
+
     def send_message(self, unit: Unit, sender_id: AccountId, to: str, content: dict[str, Any],
                      delivered: bool) -> Sent:
         now, message_id = self.clock(), aggregate_id(self.ids.ulid())
@@ -115,6 +128,14 @@ class Botbus(Application):
             queue = UpdateQueue(address=address, timestamp=now)
             unit.add(queue)
         return queue.confirm(up_to, via, timestamp=now)
+
+    def _feather_token(self, fingerprint: str) -> str:
+        """The seed's form: <first 16 of the fingerprint>:<32 hex>."""
+        return f"{fingerprint[:16]}:{self.ids.hex(16)}"
+
+    def _api_token(self, number: int) -> str:
+        """<bot id>:<secret>, which aiogram and telebot require (a numeric prefix)."""
+        return f"{number}:{self.ids.secret()}"
 
     def _check_unclaimed(self, unit: Unit, fingerprint: str, alias: str | None) -> None:
         if unit.exists(claim_id(FINGERPRINT, fingerprint)):
