@@ -40,7 +40,8 @@ def serve_forever(settings: Settings) -> int:
         print(f"botbus: {error}", file=sys.stderr)
         return 1
     uvicorn.run(create_app(settings), host=settings.host, port=settings.port,
-                log_level=settings.log_level, access_log=False)
+                log_level=settings.log_level, access_log=False,
+                ws_max_size=1 << 16)
     return 0
 
 

@@ -74,6 +74,7 @@ def verify(recorder: ApplicationRecorder, mapper: Mapper, data: Path,
     live = open_projections(data / PROJECTIONS_FILE)
     differences: list[str] = []
     try:
+        live.execute("BEGIN")  # one snapshot of a running server's projections, for the whole compare
         positions = tracked_positions(live, READ_MODELS)
         with tempfile.TemporaryDirectory() as scratch:
             for stop in sorted(set(positions.values())):
@@ -86,6 +87,7 @@ def verify(recorder: ApplicationRecorder, mapper: Mapper, data: Path,
                         differences += _compare(table, live, rebuilt)
                 rebuilt.close()
     finally:
+        live.conn.rollback()
         live.close()
     return differences
 

@@ -87,24 +87,31 @@ def me(bot: dict) -> dict:
 
 
 async def take_updates(runtime: Runtime, bot: dict, params: GetUpdates) -> list[dict]:
-    """Everything queued (up to `limit`), removed as it is returned: featherChat's
-    delete-on-read, recorded as UpdatesConfirmed before the answer leaves."""
+    """Everything queued (up to `limit`), or wait up to `timeout` for the next append."""
     address, limit = bot["fingerprint"], min(max(params.limit or 100, 1), 100)
     loop = asyncio.get_running_loop()
     deadline = loop.time() + min(params.timeout, MAX_TIMEOUT)
     with runtime.waiters.watch(address) as woken:
         while True:
             woken.clear()
-            async with runtime.waiters.reading(address):
-                items = updates.pending(runtime.db, address, limit)
-                if items:
-                    up_to = items[-1]["update_id"]
-                    await runtime.writer.run(lambda unit: runtime.app.confirm_updates(
-                        unit, address, up_to, via="featherchat.getUpdates"))
-                    return [render.update(item) for item in items]
+            items = await take(runtime, address, limit, via="featherchat.getUpdates")
+            if items:
+                return [render.update(item) for item in items]
             remaining = deadline - loop.time()
             if remaining <= 0 or not await wait(woken, remaining):
                 return []
+
+
+async def take(runtime: Runtime, address: str, limit: int, via: str) -> list[dict]:
+    """Read what is queued for an address and remove it (featherChat's delete-on-read),
+    recorded as UpdatesConfirmed before the caller answers. One reader per queue at a time."""
+    async with runtime.waiters.reading(address):
+        items = updates.pending(runtime.db, address, limit)
+        if items:
+            up_to = items[-1]["update_id"]
+            await runtime.writer.run(
+                lambda unit: runtime.app.confirm_updates(unit, address, up_to, via))
+    return items
 
 
 async def send(runtime: Runtime, bot: dict, params: SendMessage) -> dict:

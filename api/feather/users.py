@@ -9,14 +9,14 @@ from api.auth import account_for_token, bearer
 from api.deps import CurrentRuntime
 from api.errors import ApiError
 from api.feather import render
-from api.feather.bots import INVALID_TOKEN, ok
+from api.feather.bots import INVALID_TOKEN, ok, take
 from api.feather.schemas import (
     Accepted, Ok, RegisteredUser, RegisterUser, SendUserMessage, Update,
 )
 from api.responses import JSON
 from api.runtime import Runtime
 from domain.naming import normalize_chat_id
-from projections import directory, updates
+from projections import directory
 
 router = APIRouter(tags=["featherChat v1: users"])
 INBOX_PAGE = 100
@@ -53,13 +53,7 @@ async def send(body: SendUserMessage, user: CurrentUser, runtime: CurrentRuntime
 @router.get("/v1/messages/inbox", response_model=Ok[list[Update]])
 async def inbox(user: CurrentUser, runtime: CurrentRuntime) -> JSON:
     """Oldest first; a read removes what it returns (recorded as UpdatesConfirmed)."""
-    address = user["fingerprint"]
-    async with runtime.waiters.reading(address):
-        items = updates.pending(runtime.db, address, INBOX_PAGE)
-        if items:
-            up_to = items[-1]["update_id"]
-            await runtime.writer.run(lambda unit: runtime.app.confirm_updates(
-                unit, address, up_to, via="featherchat.inbox"))
+    items = await take(runtime, user["fingerprint"], INBOX_PAGE, via="featherchat.inbox")
     return ok([render.inbox_item(item) for item in items])
 
 
