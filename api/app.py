@@ -13,6 +13,7 @@ from api.bodylimit import BodyLimit, BodyTooLarge
 from api.errors import ApiError, describe, feather
 from api.feather import bots as feather_bots
 from api.feather import users as feather_users
+from api.params import ParamsError
 from api.responses import JSON
 from api.runtime import Runtime
 from api.settings import Settings
@@ -57,6 +58,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @app.exception_handler(ApiError)
     async def api_error(request: Request, error: ApiError) -> JSON:
         return reply(request, error.description, error.status)
+
+    @app.exception_handler(ParamsError)
+    async def bad_params(request: Request, error: ParamsError) -> JSON:
+        return reply(request, error.description, 200)
 
     @app.exception_handler(DomainError)
     async def domain_error(request: Request, error: DomainError) -> JSON:

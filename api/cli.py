@@ -1,5 +1,6 @@
 """The `botbus` command: `botbus serve`, and `botbus replay ...` (the replay tool)."""
 import argparse
+import signal
 import sys
 from pathlib import Path
 
@@ -39,10 +40,18 @@ def serve_forever(settings: Settings) -> int:
     except DataDirInUse as error:
         print(f"botbus: {error}", file=sys.stderr)
         return 1
+    # uvicorn shuts down gracefully on SIGTERM/SIGINT, then re-raises the signal to the
+    # previous handler: make that handler a clean exit, so a stop exits 0 and not -15.
+    for stop in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(stop, _exit_cleanly)
     uvicorn.run(create_app(settings), host=settings.host, port=settings.port,
                 log_level=settings.log_level, access_log=False,
                 ws_max_size=1 << 16)
     return 0
+
+
+def _exit_cleanly(signum: int, frame: object) -> None:
+    raise SystemExit(0)
 
 
 if __name__ == "__main__":

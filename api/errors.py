@@ -32,7 +32,7 @@ def describe(errors: list[dict[str, Any]]) -> str:
         return f"{field} is required" if field else "request body is required"
     if kind in ("model_attributes_type", "dict_type", "model_type") and not field:
         return "request body must be a JSON object"
-    message = error.get("msg", "invalid value")
+    message = error.get("msg", "invalid value").removeprefix("Value error, ")
     message = message[0].lower() + message[1:] if message else message
     return f"{field}: {message}" if field else message
 

@@ -5,6 +5,7 @@ from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 
 from api.feather.schemas import Failure
+from api.params import DOCUMENTED
 
 
 def install(app: FastAPI) -> None:
@@ -13,7 +14,10 @@ def install(app: FastAPI) -> None:
             schema = get_openapi(title=app.title, version=app.version,
                                  description=app.description, routes=app.routes)
             components = schema.setdefault("components", {}).setdefault("schemas", {})
-            components["Failure"] = Failure.model_json_schema()
+            for model in (Failure, *DOCUMENTED.values()):
+                definition = model.model_json_schema(ref_template="#/components/schemas/{model}")
+                components.update(definition.pop("$defs", {}))
+                components[model.__name__] = definition
             failure = {"description": "Failure: the dialect's error envelope",
                        "content": {"application/json": {
                            "schema": {"$ref": "#/components/schemas/Failure"}}}}

@@ -1,4 +1,5 @@
 """Messages as their recipients read them, with the sender joined from the directory."""
+import json
 from functools import singledispatch
 
 import orjson
@@ -27,8 +28,17 @@ def _(event: Message.Sent, db: Database, position: int) -> None:
     db.execute(
         "INSERT INTO messages (id, sender_id, to_address, content, delivered, date, position)"
         " VALUES (?, ?, ?, ?, ?, ?, ?)",
-        (str(event.originator_id), event.sender_id, event.to, orjson.dumps(event.content).decode(),
+        (str(event.originator_id), event.sender_id, event.to, _dumps(event.content),
          int(event.delivered), int(event.timestamp.timestamp()), position))
+
+
+def _dumps(content: dict) -> str:
+    """orjson, but never a poison event: what it cannot encode (an int past 64 bits) the
+    standard library can, so one odd value never stops the projector."""
+    try:
+        return orjson.dumps(content).decode()
+    except TypeError:
+        return json.dumps(content, separators=(",", ":"))
 
 
 # Queries

@@ -1,23 +1,23 @@
 """featherChat v1 bot routes: /v1/bot/register and /v1/bot/<token>/<method>.
 
 Method names are case-insensitive and GET works as POST: the documented camelCase routes
-serve the usual calls, and one catch-all route dispatches every other spelling.
+serve the usual calls, and one catch-all route dispatches every other spelling. Both parse
+parameters the same way (api/params.py).
 """
 import asyncio
 from typing import Annotated, Any
 
-import orjson
-from fastapi import APIRouter, Body, Depends, Request
-from pydantic import BaseModel, ValidationError
+from fastapi import APIRouter, Depends, Request
 
 from api.auth import account_for_token
 from api.deps import CurrentRuntime
-from api.errors import ApiError, describe_validation
+from api.errors import ApiError
 from api.feather import render
 from api.feather.schemas import (
     GetUpdates, Me, Ok, RegisterBot, RegisteredBot, SendMessage, SentMessage, Update,
 )
 from api.longpoll import wait
+from api.params import Params, documented, parse
 from api.responses import JSON
 from api.runtime import Runtime
 from domain.naming import normalize_chat_id
@@ -42,8 +42,9 @@ def ok(result: Any) -> JSON:
     return JSON({"ok": True, "result": result})
 
 
-@router.post("/v1/bot/register", response_model=Ok[RegisteredBot])
-async def register(body: RegisterBot, runtime: CurrentRuntime) -> JSON:
+@router.post("/v1/bot/register", response_model=Ok[RegisteredBot],
+             openapi_extra=documented(RegisterBot))
+async def register(body: Params(RegisterBot), runtime: CurrentRuntime) -> JSON:
     done = await runtime.writer.run(
         lambda unit: runtime.app.register_bot(unit, body.name, body.fingerprint))
     return ok({"token": done.token, "name": done.name, "fingerprint": done.fingerprint,
@@ -56,14 +57,17 @@ async def get_me(bot: CurrentBot) -> JSON:
     return ok(me(bot))
 
 
-@router.post("/v1/bot/{token}/getUpdates", response_model=Ok[list[Update]])
+@router.post("/v1/bot/{token}/getUpdates", response_model=Ok[list[Update]],
+             openapi_extra=documented(GetUpdates, required=False))
 async def get_updates(bot: CurrentBot, runtime: CurrentRuntime,
-                      body: Annotated[GetUpdates | None, Body()] = None) -> JSON:
-    return ok(await take_updates(runtime, bot, body or GetUpdates()))
+                      body: Params(GetUpdates)) -> JSON:
+    return ok(await take_updates(runtime, bot, body))
 
 
-@router.post("/v1/bot/{token}/sendMessage", response_model=Ok[SentMessage])
-async def send_message(bot: CurrentBot, runtime: CurrentRuntime, body: SendMessage) -> JSON:
+@router.post("/v1/bot/{token}/sendMessage", response_model=Ok[SentMessage],
+             openapi_extra=documented(SendMessage))
+async def send_message(bot: CurrentBot, runtime: CurrentRuntime,
+                       body: Params(SendMessage)) -> JSON:
     return ok(await send(runtime, bot, body))
 
 
@@ -75,9 +79,9 @@ async def any_method(method: str, request: Request, bot: CurrentBot,
     if name == "getme":
         return ok(me(bot))
     if name == "getupdates":
-        return ok(await take_updates(runtime, bot, await parameters(request, GetUpdates)))
+        return ok(await take_updates(runtime, bot, await parse(request, GetUpdates)))
     if name == "sendmessage":
-        return ok(await send(runtime, bot, await parameters(request, SendMessage)))
+        return ok(await send(runtime, bot, await parse(request, SendMessage)))
     raise ApiError("method not found", 404)
 
 
@@ -115,7 +119,7 @@ async def take(runtime: Runtime, address: str, limit: int, via: str) -> list[dic
 
 
 async def send(runtime: Runtime, bot: dict, params: SendMessage) -> dict:
-    to = normalize_chat_id(str(params.chat_id))
+    to = normalize_chat_id(params.chat_id)
     if not to:
         raise ApiError("chat_id is empty after removing non-hex characters")
     delivered = runtime.sockets.is_online(to)
@@ -124,25 +128,3 @@ async def send(runtime: Runtime, bot: dict, params: SendMessage) -> dict:
         lambda unit: runtime.app.send_message(unit, bot["id"], to, content, delivered))
     return {"message_id": str(sent.message_id), "chat": {"id": to, "type": "private"},
             "text": params.text, "date": sent.date, "delivered": delivered}
-
-
-async def parameters(request: Request, model: type[BaseModel]) -> Any:
-    """The query string merged with a JSON or form body, validated by the method's model."""
-    values: dict[str, Any] = dict(request.query_params)
-    content_type = request.headers.get("content-type", "")
-    if "json" in content_type:
-        body = await request.body()
-        if body.strip():
-            try:
-                parsed = orjson.loads(body)
-            except orjson.JSONDecodeError as error:
-                raise ApiError(f"malformed JSON: {error}") from None
-            if not isinstance(parsed, dict):
-                raise ApiError("request body must be a JSON object")
-            values.update(parsed)
-    elif "form" in content_type:
-        values.update((await request.form()).items())
-    try:
-        return model.model_validate(values)
-    except ValidationError as error:
-        raise ApiError(describe_validation(error)) from None

@@ -1,9 +1,20 @@
 """Request and response models of featherChat v1 (seed 003, BOT_API.md)."""
-from typing import Generic, Literal, TypeVar
+from typing import Annotated, Any, Generic, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 T = TypeVar("T")
+MAX_SAFE_INT = 2**53  # what JSON readers everywhere (JavaScript included) hold exactly
+
+
+def _chat_id(value: Any) -> Any:
+    """featherChat routes by string; an integer is taken as its digits, nothing else is."""
+    if isinstance(value, bool) or not isinstance(value, (str, int)):
+        raise ValueError("must be a string or an integer")
+    return str(value)
+
+
+ChatId = Annotated[str, BeforeValidator(_chat_id)]
 
 CALL_SIGNAL_TYPES = ("Offer", "Answer", "IceCandidate", "Hangup", "Reject", "Ringing", "Busy",
                      "Hold", "Unhold", "Mute", "Unmute", "Transfer")
@@ -46,13 +57,14 @@ class Me(BaseModel):
 class GetUpdates(BaseModel):
     """v1 deletes what it returns. `offset` is accepted and ignored; `limit` is honoured."""
 
-    timeout: float = Field(0, ge=0, description="seconds to wait when empty, capped at 5")
+    timeout: float = Field(0, ge=0, allow_inf_nan=False,
+                           description="seconds to wait when empty, capped at 5")
     offset: int | None = None
     limit: int | None = Field(None, description="clamped to 1..100; default 100")
 
 
 class SendMessage(BaseModel):
-    chat_id: str | int = Field(description="non-hex characters are stripped, then lowercased")
+    chat_id: ChatId = Field(description="non-hex characters are stripped, then lowercased")
     text: str = Field(min_length=1, max_length=4096)
 
 
@@ -77,7 +89,7 @@ class Sender(BaseModel):
 
 class Document(BaseModel):
     file_name: str = Field(min_length=1, max_length=255)
-    file_size: int = Field(ge=0)
+    file_size: int = Field(ge=0, le=MAX_SAFE_INT)
 
 
 class CallSignal(BaseModel):
@@ -123,7 +135,7 @@ class SendUserMessage(BaseModel):
 
     to: str = Field(description="a fingerprint or @alias")
     text: str | None = Field(None, min_length=1, max_length=4096)
-    raw_encrypted: str | None = Field(None, max_length=700_000, description="base64")
+    raw_encrypted: str | None = Field(None, min_length=1, max_length=700_000, description="base64")
     document: Document | None = None
     call_signal: CallSignal | None = None
 

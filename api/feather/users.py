@@ -13,6 +13,7 @@ from api.feather.bots import INVALID_TOKEN, ok, take
 from api.feather.schemas import (
     Accepted, Ok, RegisteredUser, RegisterUser, SendUserMessage, Update,
 )
+from api.params import Params, documented
 from api.responses import JSON
 from api.runtime import Runtime
 from domain.naming import normalize_chat_id
@@ -33,15 +34,17 @@ def current_user(runtime: CurrentRuntime,
 CurrentUser = Annotated[dict, Depends(current_user)]
 
 
-@router.post("/v1/users/register", response_model=Ok[RegisteredUser])
-async def register(body: RegisterUser, runtime: CurrentRuntime) -> JSON:
+@router.post("/v1/users/register", response_model=Ok[RegisteredUser],
+             openapi_extra=documented(RegisterUser))
+async def register(body: Params(RegisterUser), runtime: CurrentRuntime) -> JSON:
     done = await runtime.writer.run(
         lambda unit: runtime.app.register_user(unit, body.fingerprint, body.name, body.alias))
     return ok({"token": done.token, "fingerprint": done.fingerprint, "id": done.number})
 
 
-@router.post("/v1/messages/send", response_model=Ok[Accepted])
-async def send(body: SendUserMessage, user: CurrentUser, runtime: CurrentRuntime) -> JSON:
+@router.post("/v1/messages/send", response_model=Ok[Accepted],
+             openapi_extra=documented(SendUserMessage))
+async def send(user: CurrentUser, runtime: CurrentRuntime, body: Params(SendUserMessage)) -> JSON:
     to = recipient(runtime, body.to)
     content = user_content(body)
     delivered = runtime.sockets.is_online(to)
