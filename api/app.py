@@ -6,25 +6,18 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException
-from starlette.types import Scope
 
 from api import logs, openapi
 from api.bodylimit import BodyLimit, BodyTooLarge
-from api.errors import ApiError, describe, feather
+from api.errors import envelope_for
 from api.feather import bots as feather_bots
 from api.feather import users as feather_users
-from api.params import ParamsError
+from api.params import describe
 from api.responses import JSON
 from api.runtime import Runtime
 from api.settings import Settings
-from domain.errors import DomainError
 
 log = logging.getLogger("botbus")
-
-
-def envelope(scope: Scope):
-    """The error envelope of the dialect a path belongs to."""
-    return feather
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -52,24 +45,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def health() -> dict:
         return {"ok": True}
 
+    # What no dialect's route class rendered: unknown paths, oversized bodies, crashes.
     def reply(request: Request, description: str, status: int) -> JSON:
-        return envelope(request.scope)(description, status)
-
-    @app.exception_handler(ApiError)
-    async def api_error(request: Request, error: ApiError) -> JSON:
-        return reply(request, error.description, error.status)
-
-    @app.exception_handler(ParamsError)
-    async def bad_params(request: Request, error: ParamsError) -> JSON:
-        return reply(request, error.description, 200)
-
-    @app.exception_handler(DomainError)
-    async def domain_error(request: Request, error: DomainError) -> JSON:
-        return reply(request, error.message, 200)
+        return envelope_for(request.url.path)(description, status)
 
     @app.exception_handler(RequestValidationError)
     async def invalid(request: Request, error: RequestValidationError) -> JSON:
-        return reply(request, describe(list(error.errors())), 200)
+        return reply(request, describe(list(error.errors())), 400)
 
     @app.exception_handler(BodyTooLarge)
     async def too_large(request: Request, error: BodyTooLarge) -> JSON:
@@ -85,5 +67,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         return reply(request, "internal server error", 500)
 
     openapi.install(app)
-    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes, envelope=envelope)
+    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes,
+                       envelope=lambda scope: envelope_for(scope["path"]))
     return app

@@ -1,14 +1,22 @@
-"""Who is calling: accounts looked up by the sha256 of their token, compared in constant time."""
+"""Who is calling. Accounts are found by the sha256 of their token, so a token never reaches
+the database or a log, and the stored hash is compared in constant time."""
 import hmac
+from typing import Annotated
 
+from fastapi import Depends, Header
 from sqlite_utils import Database
 
+from api.deps import CurrentRuntime
+from domain.errors import unauthorized
 from domain.tokens import hash_token
 from projections import directory
 
+INVALID_TOKEN = "invalid token"
+MAX_TOKEN = 256
+
 
 def account_for_token(db: Database, token: str, kinds: tuple[str, ...]) -> dict | None:
-    if not token or len(token) > 256:
+    if not token or len(token) > MAX_TOKEN:
         return None
     token_hash = hash_token(token)
     account = directory.account_by_token_hash(db, token_hash)
@@ -22,3 +30,24 @@ def account_for_token(db: Database, token: str, kinds: tuple[str, ...]) -> dict 
 def bearer(header: str | None) -> str:
     scheme, _, token = (header or "").partition(" ")
     return token.strip() if scheme.lower() == "bearer" else ""
+
+
+def current_bot(token: str, runtime: CurrentRuntime) -> dict:
+    """A bot named by the token in its path (`/v1/bot/<token>/...`); either token form."""
+    bot = account_for_token(runtime.db, token, ("bot",))
+    if bot is None:
+        raise unauthorized(INVALID_TOKEN)
+    return bot
+
+
+def current_user(runtime: CurrentRuntime,
+                 authorization: Annotated[str | None, Header()] = None) -> dict:
+    """A user named by `Authorization: Bearer <user token>`."""
+    user = account_for_token(runtime.db, bearer(authorization), ("user",))
+    if user is None:
+        raise unauthorized(INVALID_TOKEN)
+    return user
+
+
+CurrentBot = Annotated[dict, Depends(current_bot)]
+CurrentUser = Annotated[dict, Depends(current_user)]

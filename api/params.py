@@ -10,7 +10,6 @@ import orjson
 from fastapi import Depends, Request
 from pydantic import BaseModel, ValidationError
 
-from api.errors import describe_validation
 
 M = TypeVar("M", bound=BaseModel)
 DOCUMENTED: dict[str, type[BaseModel]] = {}
@@ -43,6 +42,27 @@ async def values(request: Request) -> dict[str, Any]:
         raise ParamsError("request body must be a JSON object")
     merged.update(parsed)
     return merged
+
+
+def describe(errors: list[dict[str, Any]]) -> str:
+    """The first validation error as `field: what is wrong`."""
+    error = errors[0]
+    location = [str(part) for part in error.get("loc", ()) if part not in ("body", "query")]
+    field = ".".join(location)
+    kind = error.get("type", "")
+    if kind == "json_invalid":
+        return "malformed JSON: " + str(error.get("ctx", {}).get("error", "cannot parse"))
+    if kind == "missing":
+        return f"{field} is required" if field else "request body is required"
+    if kind in ("model_attributes_type", "dict_type", "model_type") and not field:
+        return "request body must be a JSON object"
+    message = error.get("msg", "invalid value").removeprefix("Value error, ")
+    message = message[0].lower() + message[1:] if message else message
+    return f"{field}: {message}" if field else message
+
+
+def describe_validation(error: ValidationError) -> str:
+    return describe(error.errors(include_url=False))
 
 
 async def parse(request: Request, model: type[M]) -> M:

@@ -7,6 +7,7 @@ class Kind(Enum):
     NOT_FOUND = "not_found"
     CONFLICT = "conflict"
     UNAUTHORIZED = "unauthorized"
+    FORBIDDEN = "forbidden"
 
 
 class DomainError(Exception):
@@ -26,3 +27,7 @@ def conflict(message: str) -> DomainError:
 
 def not_found(message: str) -> DomainError:
     return DomainError(Kind.NOT_FOUND, message)
+
+
+def unauthorized(message: str) -> DomainError:
+    return DomainError(Kind.UNAUTHORIZED, message)

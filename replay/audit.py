@@ -1,7 +1,7 @@
 """`replay log` and `replay stats`: read the log without touching projections."""
 from collections import Counter
 from collections.abc import Iterator
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import Any
 
 import orjson
@@ -46,6 +46,7 @@ def log_lines(recorder: ApplicationRecorder, mapper: Mapper, *, types: set[str] 
               aggregate: str | None = None, since: datetime | None = None,
               until: datetime | None = None, start: int = 0,
               stop: int | None = None) -> Iterator[bytes]:
+    since, until = _utc(since), _utc(until)
     for notification in notifications(recorder, start, stop):
         if types and type_name(notification.topic) not in types:
             continue
@@ -56,6 +57,13 @@ def log_lines(recorder: ApplicationRecorder, mapper: Mapper, *, types: set[str] 
         if (since and moment < since) or (until and moment > until):
             continue
         yield orjson.dumps(line, default=str)
+
+
+def _utc(moment: datetime | None) -> datetime | None:
+    """The log's times are UTC: a time given without an offset is read as UTC too."""
+    if moment is not None and moment.tzinfo is None:
+        return moment.replace(tzinfo=timezone.utc)
+    return moment
 
 
 def stats(recorder: ApplicationRecorder) -> dict[str, Any]:

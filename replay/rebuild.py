@@ -26,8 +26,9 @@ def build(recorder: ApplicationRecorder, mapper: Mapper, path: Path,
     try:
         projector = Projector(recorder, mapper, db, models, batch_size=5000)
         total = (stop if stop is not None else recorder.max_notification_id() or 0)
-        with tqdm(total=total, unit="ev", disable=not progress, desc="rebuild",
-                  mininterval=0.5, file=None) as bar:
+        # on stderr, and only on a terminal (disable=None), so logs and pipes stay clean
+        with tqdm(total=total, unit="ev", disable=None if progress else True, desc="rebuild",
+                  mininterval=0.5) as bar:
             return projector.catch_up(stop=stop, on_batch=lambda batch: bar.update(len(batch)))
     finally:
         db.close()

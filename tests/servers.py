@@ -31,11 +31,11 @@ class Server:
 
     def start(self, timeout: float = 20.0) -> "Server":
         self.data.mkdir(parents=True, exist_ok=True)
-        log = open(self.output, "ab")  # noqa: SIM115 - closed with the process
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "api.cli", "serve", "--port", str(self.port),
-             "--data", str(self.data)],
-            cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT)
+        with open(self.output, "ab") as log:  # the child keeps its own descriptor
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "api.cli", "serve", "--port", str(self.port),
+                 "--data", str(self.data)],
+                cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:

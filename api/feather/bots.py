@@ -5,14 +5,14 @@ serve the usual calls, and one catch-all route dispatches every other spelling. 
 parameters the same way (api/params.py).
 """
 import asyncio
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, HTTPException, Request
 
-from api.auth import account_for_token
+from api.auth import CurrentBot
 from api.deps import CurrentRuntime
-from api.errors import ApiError
 from api.feather import render
+from api.feather.errors import FeatherRoute
 from api.feather.schemas import (
     GetUpdates, Me, Ok, RegisterBot, RegisteredBot, SendMessage, SentMessage, Update,
 )
@@ -20,22 +20,12 @@ from api.longpoll import wait
 from api.params import Params, documented, parse
 from api.responses import JSON
 from api.runtime import Runtime
+from domain.errors import invalid
 from domain.naming import normalize_chat_id
 from projections import updates
 
-router = APIRouter(tags=["featherChat v1: bots"])
-MAX_TIMEOUT = 5
-INVALID_TOKEN = "invalid token"
-
-
-def current_bot(token: str, runtime: CurrentRuntime) -> dict:
-    bot = account_for_token(runtime.db, token, ("bot",))
-    if bot is None:
-        raise ApiError(INVALID_TOKEN)
-    return bot
-
-
-CurrentBot = Annotated[dict, Depends(current_bot)]
+router = APIRouter(tags=["featherChat v1: bots"], route_class=FeatherRoute)
+MAX_TIMEOUT = 5  # seconds: featherChat v1 caps its long poll here
 
 
 def ok(result: Any) -> JSON:
@@ -82,7 +72,7 @@ async def any_method(method: str, request: Request, bot: CurrentBot,
         return ok(await take_updates(runtime, bot, await parse(request, GetUpdates)))
     if name == "sendmessage":
         return ok(await send(runtime, bot, await parse(request, SendMessage)))
-    raise ApiError("method not found", 404)
+    raise HTTPException(404, "method not found")
 
 
 def me(bot: dict) -> dict:
@@ -121,7 +111,7 @@ async def take(runtime: Runtime, address: str, limit: int, via: str) -> list[dic
 async def send(runtime: Runtime, bot: dict, params: SendMessage) -> dict:
     to = normalize_chat_id(params.chat_id)
     if not to:
-        raise ApiError("chat_id is empty after removing non-hex characters")
+        raise invalid("chat_id is empty after removing non-hex characters")
     delivered = runtime.sockets.is_online(to)
     content = {"text": params.text}
     sent = await runtime.writer.run(

@@ -1,37 +1,25 @@
 """featherChat v1 user side (telegram.md decision 4): register, send, inbox, live socket."""
 import base64
 import binascii
-from typing import Annotated
+from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 
-from fastapi import APIRouter, Depends, Header, WebSocket, WebSocketDisconnect
-
-from api.auth import account_for_token, bearer
+from api.auth import INVALID_TOKEN, CurrentUser, account_for_token
 from api.deps import CurrentRuntime
-from api.errors import ApiError
 from api.feather import render
-from api.feather.bots import INVALID_TOKEN, ok, take
+from api.feather.bots import ok, take
+from api.feather.errors import FeatherRoute
 from api.feather.schemas import (
     Accepted, Ok, RegisteredUser, RegisterUser, SendUserMessage, Update,
 )
 from api.params import Params, documented
 from api.responses import JSON
 from api.runtime import Runtime
+from domain.errors import invalid, not_found
 from domain.naming import normalize_chat_id
 from projections import directory
 
-router = APIRouter(tags=["featherChat v1: users"])
+router = APIRouter(tags=["featherChat v1: users"], route_class=FeatherRoute)
 INBOX_PAGE = 100
-
-
-def current_user(runtime: CurrentRuntime,
-                 authorization: Annotated[str | None, Header()] = None) -> dict:
-    user = account_for_token(runtime.db, bearer(authorization), ("user",))
-    if user is None:
-        raise ApiError(INVALID_TOKEN)
-    return user
-
-
-CurrentUser = Annotated[dict, Depends(current_user)]
 
 
 @router.post("/v1/users/register", response_model=Ok[RegisteredUser],
@@ -85,11 +73,11 @@ def recipient(runtime: Runtime, to: str) -> str:
     if to.startswith("@"):
         account = directory.resolve_alias(runtime.db, to[1:].lower())
         if account is None:
-            raise ApiError("alias not found")
+            raise not_found("alias not found")
         return account["fingerprint"]
     address = normalize_chat_id(to)
     if not address:
-        raise ApiError("to must be a fingerprint or @alias")
+        raise invalid("to must be a fingerprint or @alias")
     return address
 
 
@@ -98,14 +86,14 @@ def user_content(body: SendUserMessage) -> dict:
     given = [name for name in ("text", "raw_encrypted", "document", "call_signal")
              if getattr(body, name) is not None]
     if len(given) != 1:
-        raise ApiError("exactly one of text, raw_encrypted, document, call_signal is required")
+        raise invalid("exactly one of text, raw_encrypted, document, call_signal is required")
     if body.text is not None:
         return {"text": body.text}
     if body.raw_encrypted is not None:
         try:
             base64.b64decode(body.raw_encrypted, validate=True)
         except (binascii.Error, ValueError):
-            raise ApiError("raw_encrypted must be base64") from None
+            raise invalid("raw_encrypted must be base64") from None
         return {"text": None, "raw_encrypted": body.raw_encrypted}
     if body.document is not None:
         return {"document": body.document.model_dump()}

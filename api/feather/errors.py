@@ -1,0 +1,29 @@
+"""featherChat's envelope: `{"ok": false, "description": ...}`, HTTP 200 even for logical
+failures, as featherChat's handlers answer. Rendered once, by the route class of every route."""
+from collections.abc import Awaitable, Callable
+
+from fastapi import Request, Response
+from fastapi.routing import APIRoute
+
+from api.params import ParamsError
+from api.responses import JSON
+from domain.errors import DomainError
+
+
+def envelope(description: str, status: int = 200) -> JSON:
+    return JSON({"ok": False, "description": description}, status_code=status)
+
+
+class FeatherRoute(APIRoute):
+    def get_route_handler(self) -> Callable[[Request], Awaitable[Response]]:
+        handle = super().get_route_handler()
+
+        async def answer(request: Request) -> Response:
+            try:
+                return await handle(request)
+            except DomainError as error:
+                return envelope(error.message)
+            except ParamsError as error:
+                return envelope(error.description)
+
+        return answer

@@ -1,0 +1,322 @@
+"""Events in, rows out: the projector on a real SQLite log and projections file.
+
+The clock and ids are doubles, so two runs of one workload give identical tables, and a
+rebuild must give the very rows the live projector wrote.
+"""
+from collections.abc import Callable
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+
+from domain.application import Botbus
+from domain.unit import Unit
+from projections import READ_MODELS, directory, messages, updates
+from projections.db import PROJECTIONS_FILE, open_projections
+from projections.projector import Projector, tracked_positions
+from replay.rebuild import rebuild, verify
+from tests.doubles import CountingIds, FixedClock
+
+BOT_A = "aa" * 16
+BOT_B = "bb" * 16
+USER = "cc" * 16
+
+
+class Log:
+    """A data directory: the SQLite log, the projections file and a live projector that
+    projects each saved batch as the writer does (`apply_recorded`)."""
+
+    def __init__(self, data) -> None:
+        self.data, self.clock = data, FixedClock()
+        self.app = Botbus.open(data, clock=self.clock, ids=CountingIds())
+        self.db = open_projections(data / PROJECTIONS_FILE)
+        self.projector = Projector(self.app.recorder, self.app.mapper, self.db)
+
+    def save(self, command: Callable[[Unit], Any]) -> Any:
+        """Run one command and save it, without projecting."""
+        unit = self.app.new_unit()
+        result = command(unit)
+        recordings = self.app.save(*unit.aggregates) if unit.aggregates else []
+        return result, [(r.domain_event, r.notification.id) for r in recordings]
+
+    def run(self, command: Callable[[Unit], Any]) -> Any:
+        result, recorded = self.save(command)
+        self.projector.apply_recorded(recorded)
+        return result
+
+    def reopen(self) -> None:
+        self.db.close()
+        self.db = open_projections(self.data / PROJECTIONS_FILE)
+        self.projector = Projector(self.app.recorder, self.app.mapper, self.db)
+
+    @property
+    def last_position(self) -> int:
+        return self.app.recorder.max_notification_id() or 0
+
+    # commands
+
+    def register(self):
+        bot_a = self.run(lambda u: self.app.register_bot(u, "AlphaBot", BOT_A))
+        bot_b = self.run(lambda u: self.app.register_bot(u, "beta", BOT_B))
+        user = self.run(lambda u: self.app.register_user(u, USER, alias="carol"))
+        return bot_a, bot_b, user
+
+    def send(self, sender_id: str, to: str, text: str, delivered: bool = False,
+             project: bool = True):
+        self.clock.advance(seconds=1)
+        command = (lambda u: self.app.send_message(u, sender_id, to, {"text": text}, delivered))
+        return self.run(command) if project else self.save(command)[0]
+
+    def confirm(self, address: str, up_to: int):
+        return self.run(lambda u: self.app.confirm_updates(u, address, up_to, via="test"))
+
+    def close(self) -> None:
+        self.db.close()
+        self.app.close()
+
+
+@pytest.fixture
+def log(tmp_path):
+    opened = Log(tmp_path)
+    yield opened
+    opened.close()
+
+
+def queued(db, address: str) -> list[tuple[int, str]]:
+    return [(item["update_id"], item["content"]["text"])
+            for item in updates.pending(db, address, 100)]
+
+
+def dump(db) -> dict[str, Any]:
+    """Every table: its schema and its rows, in a stable order."""
+    tables = [row[0] for row in db.execute(
+        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
+        " ORDER BY name")]
+    return {name: (db.table(name).schema,
+                   sorted(tuple(row) for row in db.execute(f"SELECT * FROM [{name}]")))
+            for name in tables}
+
+
+def count(db, table: str) -> int:
+    return db.execute(f"SELECT count(*) FROM [{table}]").fetchone()[0]
+
+
+def workload(log: Log) -> None:
+    """Sends to two bots and a user, delivered and queued, with confirmations between."""
+    bot_a, bot_b, user = log.register()
+    log.send(user.user_id, BOT_A, "a1")
+    log.send(user.user_id, BOT_B, "b1")
+    log.send(user.user_id, BOT_A, "a2")
+    log.confirm(BOT_A, 1)
+    log.send(bot_a.bot_id, USER, "live", delivered=True)
+    log.send(bot_a.bot_id, USER, "queued")
+    log.send(bot_b.bot_id, BOT_A, "bot to bot")
+    log.confirm(BOT_B, 1)
+
+
+# update_id
+
+def test_update_ids_count_from_one_per_address_in_log_order(log):
+    bot_a, bot_b, user = log.register()
+    for to, text in [(BOT_A, "a1"), (BOT_B, "b1"), (BOT_A, "a2"), (BOT_A, "a3"), (BOT_B, "b2")]:
+        log.send(user.user_id, to, text)
+    assert queued(log.db, BOT_A) == [(1, "a1"), (2, "a2"), (3, "a3")]
+    assert queued(log.db, BOT_B) == [(1, "b1"), (2, "b2")]
+    rows = list(log.db.execute(
+        "SELECT update_id, position FROM updates WHERE address = ? ORDER BY update_id", (BOT_A,)))
+    positions = [row["position"] for row in rows]
+    assert positions == sorted(positions)  # update_id follows log order
+
+
+def test_update_ids_are_assigned_in_log_order_whatever_the_batching(log):
+    """Projected from the log in batches of two, the numbers are the same as one by one."""
+    bot_a, _, user = log.register()
+    for index in range(5):
+        log.send(user.user_id, BOT_A, str(index), project=False)
+    log.projector.batch_size = 2
+    assert log.projector.catch_up() == 5
+    assert [update_id for update_id, _ in queued(log.db, BOT_A)] == [1, 2, 3, 4, 5]
+    assert [text for _, text in queued(log.db, BOT_A)] == ["0", "1", "2", "3", "4"]
+
+
+def test_confirmations_delete_up_to_and_the_counter_keeps_counting(log):
+    _, _, user = log.register()
+    for text in ("a1", "a2", "a3"):
+        log.send(user.user_id, BOT_A, text)
+    log.send(user.user_id, BOT_B, "b1")
+    log.confirm(BOT_A, 2)
+    assert queued(log.db, BOT_A) == [(3, "a3")]
+    assert queued(log.db, BOT_B) == [(1, "b1")]  # another address's queue is untouched
+    log.confirm(BOT_A, 3)
+    assert queued(log.db, BOT_A) == []
+    log.send(user.user_id, BOT_A, "a4")
+    assert queued(log.db, BOT_A) == [(4, "a4")]  # a counter, not max(update_id) + 1
+
+
+def test_a_repeated_confirmation_records_and_deletes_nothing_more(log):
+    _, _, user = log.register()
+    log.send(user.user_id, BOT_A, "a1")
+    assert log.confirm(BOT_A, 1) is True
+    position = log.last_position
+    log.send(user.user_id, BOT_A, "a2", project=False)
+    assert log.confirm(BOT_A, 1) is False
+    log.projector.catch_up()
+    assert log.last_position == position + 1  # the send only
+    assert queued(log.db, BOT_A) == [(2, "a2")]
+
+
+def test_delivered_messages_are_stored_but_not_queued(log):
+    bot_a, _, _ = log.register()
+    live = log.send(bot_a.bot_id, USER, "live", delivered=True)
+    assert queued(log.db, USER) == []
+    stored = messages.get(log.db, str(live.message_id))
+    assert stored["content"] == {"text": "live"} and stored["delivered"] == 1
+    assert stored["sender_fp"] == BOT_A and stored["sender_is_bot"] == 1
+    log.send(bot_a.bot_id, USER, "later")
+    assert queued(log.db, USER) == [(1, "later")]  # the live one took no number
+
+
+def test_the_directory_holds_accounts_tokens_and_aliases(log):
+    bot_a, _, user = log.register()
+    account = directory.resolve_alias(log.db, "alphabot")
+    assert account["id"] == bot_a.bot_id and account["kind"] == "bot"
+    assert directory.resolve_alias(log.db, "beta_bot")["fingerprint"] == BOT_B
+    assert directory.resolve_alias(log.db, "carol")["id"] == user.user_id
+    assert directory.account_by_fingerprint(log.db, USER)["created"] == int(
+        log.clock().timestamp())
+    assert count(log.db, "tokens") == 5  # two per bot, one for the user
+
+
+# tracking
+
+def test_tracking_positions_advance_with_the_rows(log):
+    workload(log)
+    last = log.last_position
+    assert tracked_positions(log.db) == {model.NAME: last for model in READ_MODELS}
+    assert log.projector.position == last
+
+
+def test_the_projector_resumes_after_reopening_without_reapplying(log):
+    workload(log)
+    before = dump(log.db)
+    log.reopen()
+    assert log.projector.positions == {model.NAME: log.last_position for model in READ_MODELS}
+    assert log.projector.catch_up() == 0
+    assert dump(log.db) == before
+    user = directory.resolve_alias(log.db, "carol")
+    log.send(user["id"], BOT_A, "after reopen", project=False)
+    log.reopen()
+    assert log.projector.catch_up() == 1
+    assert count(log.db, "messages") == len(before["messages"][1]) + 1
+    assert queued(log.db, BOT_A)[-1] == (4, "after reopen")
+
+
+def test_a_failed_batch_commits_neither_rows_nor_positions(log):
+    """Rows and tracking commit together: a read model that fails at position 17 leaves
+    every read model at the end of the last whole batch, and a new projector resumes there."""
+    _, _, user = log.register()
+    assert log.last_position == 13  # two bots (5 events each), a user with an alias (3)
+    for index in range(6):
+        log.send(user.user_id, BOT_A, str(index), project=False)  # positions 14..19
+
+    def fail_at_17(event, db, position):
+        if position == 17:
+            raise RuntimeError("projection bug")
+
+    poison = SimpleNamespace(NAME="poison", TABLES=(), create=lambda db: None, apply=fail_at_17)
+    log.db.close()
+    (log.data / PROJECTIONS_FILE).unlink()
+    log.db = open_projections(log.data / PROJECTIONS_FILE)
+    projector = Projector(log.app.recorder, log.app.mapper, log.db, [*READ_MODELS, poison],
+                          batch_size=2)
+    with pytest.raises(RuntimeError, match="projection bug"):
+        projector.catch_up()  # batches 1-2, ..., 15-16 commit; 17-18 fails
+    assert tracked_positions(log.db) == {model.NAME: 16 for model in READ_MODELS}
+    assert queued(log.db, BOT_A) == [(1, "0"), (2, "1"), (3, "2")]  # positions 14..16
+    assert log.db.execute("SELECT max(position) FROM messages").fetchone()[0] == 16
+
+    log.reopen()
+    assert log.projector.catch_up() == 3
+    assert [update_id for update_id, _ in queued(log.db, BOT_A)] == [1, 2, 3, 4, 5, 6]
+    assert verify(log.app.recorder, log.app.mapper, log.data) == []
+
+
+# rebuild and verify
+
+def test_a_rebuild_reproduces_the_live_tables_exactly(log):
+    workload(log)
+    live = dump(log.db)
+    log.db.close()
+    assert rebuild(log.app.recorder, log.app.mapper, log.data, progress=False) == log.last_position
+    log.reopen()
+    assert dump(log.db) == live
+    assert queued(log.db, BOT_A) == [(2, "a2"), (3, "bot to bot")]
+    assert queued(log.db, USER) == [(1, "queued")]
+
+
+def test_the_same_workload_gives_the_same_tables_in_every_run(tmp_path):
+    dumps = []
+    for run in ("one", "two"):
+        (tmp_path / run).mkdir()
+        log = Log(tmp_path / run)
+        workload(log)
+        dumps.append(dump(log.db))
+        log.close()
+    assert dumps[0] == dumps[1]
+
+
+def test_rebuilding_one_read_model_replaces_only_its_tables(log):
+    workload(log)
+    live = dump(log.db)
+    with log.db.conn:
+        log.db.execute("DELETE FROM updates")
+        log.db.execute("UPDATE update_counters SET last = 99")
+        log.db.execute("UPDATE accounts SET name = 'tampered' WHERE fingerprint = ?", (BOT_B,))
+    log.db.close()
+    rebuild(log.app.recorder, log.app.mapper, log.data, [updates], progress=False)
+    log.reopen()
+    after = dump(log.db)
+    for table in ("updates", "update_counters", "tracking", "messages", "tokens", "aliases"):
+        assert after[table] == live[table], table
+    assert directory.account_by_fingerprint(log.db, BOT_B)["name"] == "tampered"
+    assert not (log.data / (PROJECTIONS_FILE + ".rebuild")).exists()
+
+
+def test_verify_finds_no_differences_after_a_live_workload(log):
+    workload(log)
+    assert verify(log.app.recorder, log.app.mapper, log.data) == []
+
+
+def test_verify_compares_only_up_to_the_tracked_positions(log):
+    workload(log)
+    bot_a = directory.resolve_alias(log.db, "alphabot")
+    log.send(bot_a["id"], USER, "not projected yet", project=False)
+    assert log.projector.position < log.last_position
+    assert verify(log.app.recorder, log.app.mapper, log.data) == []
+
+
+def test_verify_lists_a_tampered_row_from_both_sides(log):
+    workload(log)
+    with log.db.conn:
+        log.db.execute("UPDATE updates SET update_id = 42 WHERE address = ? AND update_id = 2",
+                       (BOT_A,))
+    differences = verify(log.app.recorder, log.app.mapper, log.data)
+    assert len(differences) == 2
+    only_live, = [d for d in differences if d.startswith("updates: only in projections.db:")]
+    only_rebuilt, = [d for d in differences if d.startswith("updates: only in the rebuild:")]
+    assert "'update_id': 42" in only_live and "'update_id': 2" in only_rebuilt
+    assert BOT_A in only_live and BOT_A in only_rebuilt
+
+
+def test_verify_lists_missing_and_extra_rows(log):
+    workload(log)
+    with log.db.conn:
+        log.db.execute("DELETE FROM aliases WHERE alias = 'carol'")
+        log.db.execute("INSERT INTO messages (id, sender_id, to_address, content, delivered,"
+                       " date, position) VALUES ('forged', 'x', ?, '{}', 0, 0, 1)", (USER,))
+    differences = verify(log.app.recorder, log.app.mapper, log.data)
+    assert any(d.startswith("aliases: only in the rebuild:") and "carol" in d
+               for d in differences)
+    assert any(d.startswith("messages: only in projections.db:") and "forged" in d
+               for d in differences)
+    assert len(differences) == 2
