@@ -32,7 +32,7 @@ def bearer(header: str | None) -> str:
     return token.strip() if scheme.lower() == "bearer" else ""
 
 
-def current_bot(token: str, runtime: CurrentRuntime) -> dict:
+async def current_bot(token: str, runtime: CurrentRuntime) -> dict:
     """A bot named by the token in its path (`/v1/bot/<token>/...`); either token form."""
     bot = account_for_token(runtime.db, token, ("bot",))
     if bot is None:
@@ -40,7 +40,7 @@ def current_bot(token: str, runtime: CurrentRuntime) -> dict:
     return bot
 
 
-def current_user(runtime: CurrentRuntime,
+async def current_user(runtime: CurrentRuntime,
                  authorization: Annotated[str | None, Header()] = None) -> dict:
     """A user named by `Authorization: Bearer <user token>`."""
     user = account_for_token(runtime.db, bearer(authorization), ("user",))

@@ -33,7 +33,8 @@ class Runtime:
         secrets, new_admin_key = load_or_create(data)
         app = Botbus.open(data)
         loop = asyncio.get_running_loop()
-        projector = Projector(app.recorder, app.mapper, open_projections(data / PROJECTIONS_FILE))
+        projector = Projector(app.recorder, app.mapper,
+                              open_projections(data / PROJECTIONS_FILE, handed_over=True))
         waiters, sockets = Waiters(), Sockets()
         db = open_projections(data / PROJECTIONS_FILE)
 

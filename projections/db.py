@@ -8,10 +8,14 @@ from typing import IO
 from sqlite_utils import Database
 
 
-def open_projections(path: Path | str) -> Database:
+def open_projections(path: Path | str, *, handed_over: bool = False) -> Database:
     """WAL lets the API read while the projector writes. synchronous=NORMAL is safe here: the
-    tracking row commits with the rows, and a lost tail is re-applied from the log."""
-    conn = sqlite3.connect(str(path), check_same_thread=False)  # the writer thread projects
+    tracking row commits with the rows, and a lost tail is re-applied from the log.
+
+    A connection stays on the thread that opened it (sqlite3 raises otherwise), so a read
+    from a worker thread fails loudly instead of sharing the loop's connection; only the
+    projector's, `handed_over` to the writer thread, may move."""
+    conn = sqlite3.connect(str(path), check_same_thread=not handed_over)
     conn.row_factory = sqlite3.Row
     db = Database(conn)
     db.execute("PRAGMA journal_mode=WAL")

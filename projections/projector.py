@@ -65,7 +65,7 @@ class Projector:
             project(self.db, self.models, self.positions, recorded)
             if on_batch is not None:
                 on_batch(recorded)
-            return len(recorded) + self.catch_up(on_batch=on_batch)
+            return len(recorded)
         return self.catch_up(on_batch=on_batch)
 
     def catch_up(self, stop: int | None = None,

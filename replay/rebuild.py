@@ -53,7 +53,9 @@ def rebuild(recorder: ApplicationRecorder, mapper: Mapper, data: Path,
 def _swap_tables(live: Path, fresh: Path, models: Sequence[ModuleType]) -> None:
     db = open_projections(live)
     try:
-        fresh_positions = tracked_positions(open_projections(fresh), models)
+        fresh_db = open_projections(fresh)
+        fresh_positions = tracked_positions(fresh_db, models)
+        fresh_db.close()
         db.execute("ATTACH DATABASE ? AS fresh", (str(fresh),))
         with db.atomic():
             for model in models:

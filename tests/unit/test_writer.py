@@ -16,7 +16,8 @@ from projections.projector import Projector
 @pytest.fixture
 def parts(tmp_path):
     app = Botbus.open(tmp_path)
-    projector = Projector(app.recorder, app.mapper, open_projections(tmp_path / "p.db"))
+    projector = Projector(app.recorder, app.mapper,
+                          open_projections(tmp_path / "p.db", handed_over=True))
     yield app, projector
     app.close()
 
