@@ -3,6 +3,7 @@ from typing import Any
 
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
+from pydantic import BaseModel
 
 from api.feather.schemas import Failure
 from api.params import DOCUMENTED
@@ -14,7 +15,8 @@ def install(app: FastAPI) -> None:
             schema = get_openapi(title=app.title, version=app.version,
                                  description=app.description, routes=app.routes)
             components = schema.setdefault("components", {}).setdefault("schemas", {})
-            for model in (Failure, *DOCUMENTED.values()):
+            models: list[type[BaseModel]] = [Failure, *DOCUMENTED.values()]
+            for model in models:
                 definition = model.model_json_schema(ref_template="#/components/schemas/{model}")
                 components.update(definition.pop("$defs", {}))
                 components[model.__name__] = definition

@@ -4,7 +4,8 @@ The query string is merged with the body, whatever its encoding (JSON, urlencode
 multipart) and whatever the verb, then validated by the method's pydantic model. Every
 failure is a ParamsError with one precise sentence, which each dialect wraps in its envelope.
 """
-from typing import Annotated, Any, TypeVar
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import orjson
 from fastapi import Depends, Request
@@ -44,7 +45,7 @@ async def values(request: Request) -> dict[str, Any]:
     return merged
 
 
-def describe(errors: list[dict[str, Any]]) -> str:
+def describe(errors: Sequence[Any]) -> str:
     """The first validation error as `field: what is wrong`."""
     error = errors[0]
     location = [str(part) for part in error.get("loc", ()) if part not in ("body", "query")]
@@ -72,14 +73,21 @@ async def parse(request: Request, model: type[M]) -> M:
         raise ParamsError(describe_validation(error)) from None
 
 
-def Params(model: type[M]) -> Any:  # noqa: N802 - reads as a type in signatures
-    """`body: Params(SendMessage)`: the parsed parameters as a route argument."""
-    DOCUMENTED[model.__name__] = model
-
-    async def dependency(request: Request) -> BaseModel:
+def _dependency(model: type[M]) -> Any:
+    async def parsed(request: Request) -> M:
         return await parse(request, model)
 
-    return Annotated[model, Depends(dependency)]
+    return Depends(parsed)
+
+
+if TYPE_CHECKING:
+    Params = Annotated[M, "parsed parameters"]
+else:
+    class Params:
+        """`body: Params[SendMessage]`: the route's parameters, parsed by `parse()`."""
+
+        def __class_getitem__(cls, model: type[M]) -> Any:
+            return Annotated[model, _dependency(model)]
 
 
 def documented(model: type[BaseModel], required: bool = True) -> dict[str, Any]:

@@ -39,6 +39,8 @@ class Sockets:
         for event in events:
             if isinstance(event, Message.Sent) and event.delivered and event.to in self._open:
                 item = messages.get(db, str(event.originator_id))
+                if item is None:  # projected before this callback runs; never absent
+                    continue
                 frame = orjson.dumps(render.inbox_item(item)).decode()
                 for socket in tuple(self._open[event.to]):
                     self._spawn(socket.send_text(frame))

@@ -23,6 +23,7 @@ from projections.projector import Applied, Projector
 log = logging.getLogger("botbus.writer")
 T = TypeVar("T")
 Command = Callable[[Unit], Any]
+Outcome = tuple[asyncio.Future, Any, BaseException | None]  # future, result, error
 _STOP = object()
 
 
@@ -68,19 +69,19 @@ class Writer:
             self._commit(batch)
 
     def _commit(self, batch: list) -> None:
-        unit, outcomes = self.app.new_unit(), []
+        unit, outcomes = self.app.new_unit(), list[Outcome]()
         for command, future in batch:
             before = unit.pending_count()
             try:
                 outcomes.append((future, command(unit), None))
-            except Exception as error:  # noqa: BLE001 - handed to the request that sent it
+            except Exception as refused:  # noqa: BLE001 - handed to the request that sent it
                 if unit.pending_count() != before:  # it changed aggregates, then failed
                     if len(batch) > 1:
                         return self._one_by_one(batch)
                     unit = self.app.new_unit()  # its only command failed: record nothing
-                if not isinstance(error, DomainError):
+                if not isinstance(refused, DomainError):
                     log.exception("command failed")
-                outcomes.append((future, None, error))
+                outcomes.append((future, None, refused))
         recorded: Applied = []
         try:
             if unit.aggregates:
@@ -90,9 +91,9 @@ class Writer:
             if len(batch) > 1:
                 return self._one_by_one(batch)
             outcomes = [(f, None, conflict("conflicting change, try again")) for f, _, _ in outcomes]
-        except Exception as error:  # noqa: BLE001 - e.g. disk full: every request hears of it
+        except Exception as failure:  # noqa: BLE001 - e.g. disk full: every request hears of it
             log.exception("save failed")
-            outcomes = [(f, None, error) for f, _, _ in outcomes]
+            outcomes = [(f, None, failure) for f, _, _ in outcomes]
         try:
             self.projector.apply_recorded(recorded, on_batch=self._applied)
         except Exception:  # noqa: BLE001 - the log is saved; projections catch up next time

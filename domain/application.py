@@ -124,7 +124,7 @@ class Botbus(Application):
     def confirm_updates(self, unit: Unit, address: str, up_to: int, via: str) -> bool:
         now = self.clock()
         queue = unit.get(queue_id(address))
-        if queue is None:
+        if not isinstance(queue, UpdateQueue):
             queue = UpdateQueue(address=address, timestamp=now)
             unit.add(queue)
         return queue.confirm(up_to, via, timestamp=now)

@@ -13,17 +13,17 @@ TABLES = ("accounts", "tokens", "aliases")
 
 
 def create(db: Database) -> None:
-    db["accounts"].create(
+    db.table("accounts").create(
         {"id": str, "kind": str, "number": int, "name": str, "fingerprint": str,
          "description": str, "created": int, "position": int},
         pk="id", if_not_exists=True)
-    db["accounts"].create_index(["number"], unique=True, if_not_exists=True)
-    db["accounts"].create_index(["fingerprint"], unique=True, if_not_exists=True)
-    db["tokens"].create({"hash": str, "account_id": str, "scheme": str}, pk="hash",
+    db.table("accounts").create_index(["number"], unique=True, if_not_exists=True)
+    db.table("accounts").create_index(["fingerprint"], unique=True, if_not_exists=True)
+    db.table("tokens").create({"hash": str, "account_id": str, "scheme": str}, pk="hash",
                         if_not_exists=True)
-    db["tokens"].create_index(["account_id", "scheme"], unique=True, if_not_exists=True)
-    db["aliases"].create({"alias": str, "account_id": str}, pk="alias", if_not_exists=True)
-    db["aliases"].create_index(["account_id"], if_not_exists=True)
+    db.table("tokens").create_index(["account_id", "scheme"], unique=True, if_not_exists=True)
+    db.table("aliases").create({"alias": str, "account_id": str}, pk="alias", if_not_exists=True)
+    db.table("aliases").create_index(["account_id"], if_not_exists=True)
 
 
 @singledispatch

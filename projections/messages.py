@@ -12,7 +12,7 @@ TABLES = ("messages",)
 
 
 def create(db: Database) -> None:
-    db["messages"].create(
+    db.table("messages").create(
         {"id": str, "sender_id": str, "to_address": str, "content": str, "delivered": int,
          "date": int, "position": int},
         pk="id", if_not_exists=True)

@@ -12,11 +12,11 @@ from sqlite_utils import Database
 
 from projections import READ_MODELS
 
-Applied = list[tuple[object, int]]
+Applied = Sequence[tuple[object, int]]
 
 
 def create_tables(db: Database, models: Iterable[ModuleType] = READ_MODELS) -> None:
-    db["tracking"].create({"name": str, "position": int}, pk="name", if_not_exists=True)
+    db.table("tracking").create({"name": str, "position": int}, pk="name", if_not_exists=True)
     for model in models:
         model.create(db)
 

@@ -16,10 +16,10 @@ TABLES = ("updates", "update_counters")
 
 
 def create(db: Database) -> None:
-    db["updates"].create(
+    db.table("updates").create(
         {"address": str, "update_id": int, "message_id": str, "position": int},
         pk=("address", "update_id"), if_not_exists=True)
-    db["update_counters"].create({"address": str, "last": int}, pk="address", if_not_exists=True)
+    db.table("update_counters").create({"address": str, "last": int}, pk="address", if_not_exists=True)
 
 
 @singledispatch

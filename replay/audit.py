@@ -42,7 +42,7 @@ def as_line(notification: Notification, mapper: Mapper) -> dict[str, Any]:
     }
 
 
-def log_lines(recorder: ApplicationRecorder, mapper: Mapper, *, types: set[str] = frozenset(),
+def log_lines(recorder: ApplicationRecorder, mapper: Mapper, *, types: frozenset[str] | set[str] = frozenset(),
               aggregate: str | None = None, since: datetime | None = None,
               until: datetime | None = None, start: int = 0,
               stop: int | None = None) -> Iterator[bytes]:

@@ -97,7 +97,7 @@ def verify(recorder: ApplicationRecorder, mapper: Mapper, data: Path,
 
 def _compare(table: str, live, rebuilt, shown: int = 10) -> list[str]:
     def rows(db) -> set[tuple]:
-        if not db[table].exists():
+        if not db.table(table).exists():
             return set()
         return {tuple(row) for row in db.execute(f"SELECT * FROM [{table}]")}
 

@@ -34,7 +34,7 @@ def ok(result: Any) -> JSON:
 
 @router.post("/v1/bot/register", response_model=Ok[RegisteredBot],
              openapi_extra=documented(RegisterBot))
-async def register(body: Params(RegisterBot), runtime: CurrentRuntime) -> JSON:
+async def register(body: Params[RegisterBot], runtime: CurrentRuntime) -> JSON:
     done = await runtime.writer.run(
         lambda unit: runtime.app.register_bot(unit, body.name, body.fingerprint))
     return ok({"token": done.token, "name": done.name, "fingerprint": done.fingerprint,
@@ -50,14 +50,14 @@ async def get_me(bot: CurrentBot) -> JSON:
 @router.post("/v1/bot/{token}/getUpdates", response_model=Ok[list[Update]],
              openapi_extra=documented(GetUpdates, required=False))
 async def get_updates(bot: CurrentBot, runtime: CurrentRuntime,
-                      body: Params(GetUpdates)) -> JSON:
+                      body: Params[GetUpdates]) -> JSON:
     return ok(await take_updates(runtime, bot, body))
 
 
 @router.post("/v1/bot/{token}/sendMessage", response_model=Ok[SentMessage],
              openapi_extra=documented(SendMessage))
 async def send_message(bot: CurrentBot, runtime: CurrentRuntime,
-                       body: Params(SendMessage)) -> JSON:
+                       body: Params[SendMessage]) -> JSON:
     return ok(await send(runtime, bot, body))
 
 

@@ -1,6 +1,7 @@
 """featherChat's envelope: `{"ok": false, "description": ...}`, HTTP 200 even for logical
 failures, as featherChat's handlers answer. Rendered once, by the route class of every route."""
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
+from typing import Any
 
 from fastapi import Request, Response
 from fastapi.routing import APIRoute
@@ -15,7 +16,7 @@ def envelope(description: str, status: int = 200) -> JSON:
 
 
 class FeatherRoute(APIRoute):
-    def get_route_handler(self) -> Callable[[Request], Awaitable[Response]]:
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handle = super().get_route_handler()
 
         async def answer(request: Request) -> Response:

@@ -24,7 +24,7 @@ INBOX_PAGE = 100
 
 @router.post("/v1/users/register", response_model=Ok[RegisteredUser],
              openapi_extra=documented(RegisterUser))
-async def register(body: Params(RegisterUser), runtime: CurrentRuntime) -> JSON:
+async def register(body: Params[RegisterUser], runtime: CurrentRuntime) -> JSON:
     done = await runtime.writer.run(
         lambda unit: runtime.app.register_user(unit, body.fingerprint, body.name, body.alias))
     return ok({"token": done.token, "fingerprint": done.fingerprint, "id": done.number})
@@ -32,7 +32,7 @@ async def register(body: Params(RegisterUser), runtime: CurrentRuntime) -> JSON:
 
 @router.post("/v1/messages/send", response_model=Ok[Accepted],
              openapi_extra=documented(SendUserMessage))
-async def send(user: CurrentUser, runtime: CurrentRuntime, body: Params(SendUserMessage)) -> JSON:
+async def send(user: CurrentUser, runtime: CurrentRuntime, body: Params[SendUserMessage]) -> JSON:
     to = recipient(runtime, body.to)
     content = user_content(body)
     delivered = runtime.sockets.is_online(to)
@@ -97,5 +97,6 @@ def user_content(body: SendUserMessage) -> dict:
         return {"text": None, "raw_encrypted": body.raw_encrypted}
     if body.document is not None:
         return {"document": body.document.model_dump()}
+    assert body.call_signal is not None  # the one given, by elimination
     signal = body.call_signal.model_dump()
     return {"text": f"/call_{signal['type']}", "call_signal": signal}
