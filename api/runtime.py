@@ -4,6 +4,7 @@ import asyncio
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
+from uuid import UUID
 
 from sqlite_utils import Database
 
@@ -35,8 +36,13 @@ class Runtime:
         loop = asyncio.get_running_loop()
         projector = Projector(app.recorder, app.mapper,
                               open_projections(data / PROJECTIONS_FILE, handed_over=True))
-        waiters, sockets = Waiters(), Sockets()
         db = open_projections(data / PROJECTIONS_FILE)
+
+        def on_missed(message_id: UUID, reason: str) -> None:
+            sockets.spawn(writer.run(
+                lambda unit: app.requeue_message(unit, message_id, reason)))
+
+        waiters, sockets = Waiters(), Sockets(on_missed)
 
         def on_applied(batch: Applied) -> None:
             events = [event for event, _ in batch]

@@ -1,10 +1,14 @@
 """Live user sockets (featherChat `/v1/ws`), keyed by the user's fingerprint.
 
 A message sent while its recipient is online is recorded as delivered and pushed here when
-the projector applies it; the frame is serialized once per message.
+the projector applies it; the frame is serialized once per message. If the recipient is gone
+by then, or every push fails, `on_missed` records that, and the message waits in their queue.
 """
 import asyncio
 import logging
+from collections.abc import Callable, Coroutine, Sequence
+from typing import Any
+from uuid import UUID
 
 import orjson
 from sqlite_utils import Database
@@ -14,13 +18,15 @@ from api.feather import render
 from domain.messages import Message
 from projections import messages
 
-log = logging.getLogger("botbus.sockets")
+log = logging.getLogger(__name__)
+Missed = Callable[[UUID, str], None]
 
 
 class Sockets:
-    def __init__(self) -> None:
+    def __init__(self, on_missed: Missed) -> None:
         self._open: dict[str, set[WebSocket]] = {}
         self._tasks: set[asyncio.Task] = set()
+        self._on_missed = on_missed
 
     def is_online(self, address: str) -> bool:
         return bool(self._open.get(address))
@@ -35,22 +41,31 @@ class Sockets:
             if not sockets:
                 del self._open[address]
 
-    def deliver(self, db: Database, events: list) -> None:
+    def deliver(self, db: Database, events: Sequence[object]) -> None:
         for event in events:
-            if isinstance(event, Message.Sent) and event.delivered and event.to in self._open:
-                item = messages.get(db, str(event.originator_id))
-                if item is None:  # projected before this callback runs; never absent
-                    continue
-                frame = orjson.dumps(render.inbox_item(item)).decode()
-                for socket in tuple(self._open[event.to]):
-                    self._spawn(socket.send_text(frame))
+            if not (isinstance(event, Message.Sent) and event.delivered):
+                continue
+            sockets = tuple(self._open.get(event.to, ()))
+            item = messages.get(db, str(event.originator_id))
+            if not sockets or item is None:
+                self._on_missed(event.originator_id, "recipient went offline")
+                continue
+            frame = orjson.dumps(render.inbox_item(item)).decode()
+            self.spawn(self._push(event.originator_id, sockets, frame))
+
+    async def _push(self, message_id: UUID, sockets: tuple[WebSocket, ...], frame: str) -> None:
+        results = await asyncio.gather(*(s.send_text(frame) for s in sockets),
+                                       return_exceptions=True)
+        if all(isinstance(result, BaseException) for result in results):
+            self._on_missed(message_id, "socket closed")
 
     def close_all(self) -> None:
         for sockets in self._open.values():
             for socket in sockets:
-                self._spawn(socket.close(1001))
+                self.spawn(socket.close(1001))
 
-    def _spawn(self, coroutine) -> None:
+    def spawn(self, coroutine: Coroutine[Any, Any, Any]) -> None:
+        """Run in the background, kept referenced until done, failures logged."""
         task = asyncio.get_running_loop().create_task(coroutine)
         self._tasks.add(task)
         task.add_done_callback(self._done)
@@ -58,4 +73,4 @@ class Sockets:
     def _done(self, task: asyncio.Task) -> None:
         self._tasks.discard(task)
         if not task.cancelled() and task.exception() is not None:
-            log.debug("socket send failed: %s", task.exception())
+            log.warning("background send failed", extra={"error": str(task.exception())})

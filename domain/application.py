@@ -121,6 +121,12 @@ class Botbus(Application):
                          delivered=delivered, timestamp=now))
         return Sent(message_id, int(now.timestamp()))
 
+    def requeue_message(self, unit: Unit, message_id: UUID, reason: str) -> bool:
+        message = unit.get(message_id)
+        if not isinstance(message, Message):
+            raise not_found("message not found")
+        return message.fail_delivery(reason, timestamp=self.clock())
+
     def confirm_updates(self, unit: Unit, address: str, up_to: int, via: str) -> bool:
         now = self.clock()
         queue = unit.get(queue_id(address))

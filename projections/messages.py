@@ -41,6 +41,11 @@ def _dumps(content: dict) -> str:
         return json.dumps(content, separators=(",", ":"))
 
 
+@apply.register
+def _(event: Message.DeliveryFailed, db: Database, position: int) -> None:
+    db.execute("UPDATE messages SET delivered = 0 WHERE id = ?", (str(event.originator_id),))
+
+
 # Queries
 
 COLUMNS = ("m.id, m.to_address, m.content, m.delivered, m.date, a.fingerprint AS sender_fp,"

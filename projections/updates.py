@@ -29,15 +29,23 @@ def apply(event: object, db: Database, position: int) -> None:
 
 @apply.register
 def _(event: Message.Sent, db: Database, position: int) -> None:
-    if event.delivered:
-        return
+    if not event.delivered:
+        _enqueue(db, event.to, str(event.originator_id), position)
+
+
+@apply.register
+def _(event: Message.DeliveryFailed, db: Database, position: int) -> None:
+    _enqueue(db, event.to, str(event.originator_id), position)
+
+
+def _enqueue(db: Database, address: str, message_id: str, position: int) -> None:
     # A counter row, not max(update_id): confirmed rows are deleted.
     update_id = db.execute(
         "INSERT INTO update_counters (address, last) VALUES (?, 1)"
         " ON CONFLICT (address) DO UPDATE SET last = last + 1 RETURNING last",
-        (event.to,)).fetchone()[0]
+        (address,)).fetchone()[0]
     db.execute("INSERT INTO updates (address, update_id, message_id, position) VALUES (?, ?, ?, ?)",
-               (event.to, update_id, str(event.originator_id), position))
+               (address, update_id, message_id, position))
 
 
 @apply.register
@@ -48,7 +56,8 @@ def _(event: UpdateQueue.UpdatesConfirmed, db: Database, position: int) -> None:
 
 def addresses_touched(events: list) -> set[str]:
     """The queues that new events may have filled: whose long polls to wake."""
-    return {event.to for event in events if isinstance(event, Message.Sent)}
+    return {event.to for event in events
+            if isinstance(event, (Message.Sent, Message.DeliveryFailed))}
 
 
 # Queries

@@ -176,6 +176,19 @@ def test_delivered_messages_are_stored_but_not_queued(log):
     assert queued(log.db, USER) == [(1, "later")]  # the live one took no number
 
 
+def test_a_failed_live_delivery_queues_the_message_with_the_next_update_id(log):
+    bot_a, _, user = log.register()
+    log.send(bot_a.bot_id, USER, "queued")
+    live = log.send(bot_a.bot_id, USER, "pushed", delivered=True)
+    assert queued(log.db, USER) == [(1, "queued")]
+    assert log.run(lambda u: log.app.requeue_message(u, live.message_id, "socket closed"))
+    assert queued(log.db, USER) == [(1, "queued"), (2, "pushed")]
+    assert messages.get(log.db, str(live.message_id))["delivered"] == 0
+    again = log.run(lambda u: log.app.requeue_message(u, live.message_id, "socket closed"))
+    assert again is False and count(log.db, "updates") == 2
+    assert verify(log.app.recorder, log.app.mapper, log.data) == []
+
+
 def test_the_directory_holds_accounts_tokens_and_aliases(log):
     bot_a, _, user = log.register()
     account = directory.resolve_alias(log.db, "alphabot")
