@@ -17,7 +17,7 @@ from api.responses import JSON
 from api.runtime import Runtime
 from api.settings import Settings
 
-log = logging.getLogger("botbus")
+log = logging.getLogger(__name__)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -31,7 +31,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             print(f"botbus: generated admin key (shown once, keep it): {new_admin_key}",
                   file=sys.stdout, flush=True)
         app.state.runtime = runtime
-        log.info("serving", extra={"data": str(settings.data)})
+        print(f"botbus: serving http://{settings.host}:{settings.port}/ (API reference at /docs),"
+              f" data in {settings.data}", file=sys.stdout, flush=True)
         yield
         runtime.stop()
 

@@ -45,8 +45,8 @@ def serve_forever(settings: Settings) -> int:
     for stop in (signal.SIGTERM, signal.SIGINT):
         signal.signal(stop, _exit_cleanly)
     uvicorn.run(create_app(settings), host=settings.host, port=settings.port,
-                log_level=settings.log_level, access_log=False,
-                ws_max_size=1 << 16)
+                log_config=None, log_level=settings.log_level, access_log=False,
+                ws_max_size=1 << 16)  # user sockets only send small JSON frames
     return 0
 
 

@@ -4,7 +4,7 @@ import sys
 
 import orjson
 
-_STANDARD = set(vars(logging.makeLogRecord({}))) | {"message", "asctime"}
+_STANDARD = set(vars(logging.makeLogRecord({}))) | {"message", "asctime", "color_message"}
 
 
 class JsonLines(logging.Formatter):
@@ -18,9 +18,9 @@ class JsonLines(logging.Formatter):
 
 
 def configure(level: str) -> None:
+    """Every logger, uvicorn's included (it is started with log_config=None), goes here."""
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(JsonLines())
-    root = logging.getLogger("botbus")
+    root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
-    root.propagate = False

@@ -20,7 +20,7 @@ from domain.errors import DomainError, conflict
 from domain.unit import Unit
 from projections.projector import Applied, Projector
 
-log = logging.getLogger("botbus.writer")
+log = logging.getLogger(__name__)
 T = TypeVar("T")
 Command = Callable[[Unit], Any]
 Outcome = tuple[asyncio.Future, Any, BaseException | None]  # future, result, error
