@@ -9,6 +9,7 @@ from domain.ids import ulid_of
 from domain.users import User
 
 NAME = "directory"
+VERSION = 1  # raise when the tables or their rows change: the projector replays it
 TABLES = ("accounts", "tokens", "aliases")
 
 

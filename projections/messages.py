@@ -8,6 +8,7 @@ from sqlite_utils import Database
 from domain.messages import Message
 
 NAME = "messages"
+VERSION = 1  # raise when the tables or their rows change: the projector replays it
 TABLES = ("messages",)
 
 

@@ -2,8 +2,10 @@
 
 Each batch of events commits with each read model's tracking position in one transaction,
 so a crash resumes where it stopped. The same code runs live (after every append, before
-the HTTP answer) and in `replay rebuild`.
+the HTTP answer) and in `replay rebuild`. A read model whose VERSION changed since its rows
+were written is dropped and replayed from the log when the projector opens.
 """
+import logging
 from collections.abc import Callable, Iterable, Sequence
 from types import ModuleType
 
@@ -13,12 +15,29 @@ from sqlite_utils import Database
 from projections import READ_MODELS
 
 Applied = Sequence[tuple[object, int]]
+log = logging.getLogger(__name__)
+_TRACK = ("INSERT INTO tracking (name, position, version) VALUES (?, ?, ?) ON CONFLICT (name)"
+          " DO UPDATE SET position = excluded.position, version = excluded.version")
 
 
 def create_tables(db: Database, models: Iterable[ModuleType] = READ_MODELS) -> None:
-    db.table("tracking").create({"name": str, "position": int}, pk="name", if_not_exists=True)
+    db.table("tracking").create({"name": str, "position": int, "version": int}, pk="name",
+                                if_not_exists=True)
     for model in models:
+        row = db.execute("SELECT version FROM tracking WHERE name = ?", (model.NAME,)).fetchone()
+        if row is not None and row["version"] != model.VERSION:
+            log.warning("read model schema changed: replaying it from the log",
+                        extra={"read_model": model.NAME, "from": row["version"],
+                               "to": model.VERSION})
+            with db.atomic():
+                for table in model.TABLES:
+                    db.execute(f"DROP TABLE IF EXISTS [{table}]")
+                db.execute("DELETE FROM tracking WHERE name = ?", (model.NAME,))
         model.create(db)
+
+
+def track(db: Database, model: ModuleType, position: int) -> None:
+    db.execute(_TRACK, (model.NAME, position, model.VERSION))
 
 
 def tracked_positions(db: Database, models: Iterable[ModuleType] = READ_MODELS) -> dict[str, int]:
@@ -37,9 +56,7 @@ def project(db: Database, models: Sequence[ModuleType], positions: dict[str, int
                     model.apply(event, db, position)
             last = batch[-1][1]
             if last > done:
-                db.execute("INSERT INTO tracking (name, position) VALUES (?, ?)"
-                           " ON CONFLICT (name) DO UPDATE SET position = excluded.position",
-                           (model.NAME, last))
+                track(db, model, last)
     for model in models:
         positions[model.NAME] = max(positions[model.NAME], batch[-1][1])
 

@@ -12,6 +12,7 @@ from domain.updates import UpdateQueue
 from projections.messages import COLUMNS, JOIN_SENDER, as_item
 
 NAME = "updates"
+VERSION = 1  # raise when the tables or their rows change: the projector replays it
 TABLES = ("updates", "update_counters")
 
 
@@ -19,7 +20,12 @@ def create(db: Database) -> None:
     db.table("updates").create(
         {"address": str, "update_id": int, "message_id": str, "position": int},
         pk=("address", "update_id"), if_not_exists=True)
-    db.table("update_counters").create({"address": str, "last": int}, pk="address", if_not_exists=True)
+    db.table("update_counters").create({"address": str, "last": int}, pk="address",
+                                       if_not_exists=True)
+    # The counter follows every insert inside SQLite: one statement per queued update.
+    db.execute("CREATE TRIGGER IF NOT EXISTS update_counted AFTER INSERT ON updates BEGIN"
+               " INSERT INTO update_counters (address, last) VALUES (NEW.address, NEW.update_id)"
+               " ON CONFLICT (address) DO UPDATE SET last = NEW.update_id; END")
 
 
 @singledispatch
@@ -39,13 +45,11 @@ def _(event: Message.DeliveryFailed, db: Database, position: int) -> None:
 
 
 def _enqueue(db: Database, address: str, message_id: str, position: int) -> None:
-    # A counter row, not max(update_id): confirmed rows are deleted.
-    update_id = db.execute(
-        "INSERT INTO update_counters (address, last) VALUES (?, 1)"
-        " ON CONFLICT (address) DO UPDATE SET last = last + 1 RETURNING last",
-        (address,)).fetchone()[0]
-    db.execute("INSERT INTO updates (address, update_id, message_id, position) VALUES (?, ?, ?, ?)",
-               (address, update_id, message_id, position))
+    # Numbered from a counter row, not max(update_id): confirmed rows are deleted.
+    db.execute(
+        "INSERT INTO updates (address, update_id, message_id, position) VALUES (?1,"
+        " COALESCE((SELECT last FROM update_counters WHERE address = ?1), 0) + 1, ?2, ?3)",
+        (address, message_id, position))
 
 
 @apply.register

@@ -15,7 +15,7 @@ from tqdm import tqdm
 
 from projections import READ_MODELS
 from projections.db import PROJECTIONS_FILE, open_projections
-from projections.projector import Projector, tracked_positions
+from projections.projector import Projector, track, tracked_positions
 
 
 def build(recorder: ApplicationRecorder, mapper: Mapper, path: Path,
@@ -63,9 +63,7 @@ def _swap_tables(live: Path, fresh: Path, models: Sequence[ModuleType]) -> None:
                 for table in model.TABLES:
                     db.execute(f"DELETE FROM main.[{table}]")
                     db.execute(f"INSERT INTO main.[{table}] SELECT * FROM fresh.[{table}]")
-                db.execute("INSERT INTO tracking (name, position) VALUES (?, ?) ON CONFLICT (name)"
-                           " DO UPDATE SET position = excluded.position",
-                           (model.NAME, fresh_positions[model.NAME]))
+                track(db, model, fresh_positions[model.NAME])
         db.execute("DETACH DATABASE fresh")
     finally:
         db.close()

@@ -236,7 +236,8 @@ def test_a_failed_batch_commits_neither_rows_nor_positions(log):
         if position == 17:
             raise RuntimeError("projection bug")
 
-    poison = SimpleNamespace(NAME="poison", TABLES=(), create=lambda db: None, apply=fail_at_17)
+    poison = SimpleNamespace(NAME="poison", VERSION=1, TABLES=(), create=lambda db: None,
+                             apply=fail_at_17)
     log.db.close()
     (log.data / PROJECTIONS_FILE).unlink()
     log.db = open_projections(log.data / PROJECTIONS_FILE)
@@ -252,6 +253,23 @@ def test_a_failed_batch_commits_neither_rows_nor_positions(log):
     assert log.projector.catch_up() == 3
     assert [update_id for update_id, _ in queued(log.db, BOT_A)] == [1, 2, 3, 4, 5, 6]
     assert verify(log.app.recorder, log.app.mapper, log.data) == []
+
+
+def test_a_read_model_whose_version_changed_is_replayed_when_the_projector_opens(
+        log, monkeypatch):
+    workload(log)
+    before = dump(log.db)
+    log.db.execute("UPDATE updates SET message_id = 'stale rows of the old schema'")
+    monkeypatch.setattr(updates, "VERSION", updates.VERSION + 1)
+    log.reopen()
+    assert tracked_positions(log.db)["updates"] == 0  # dropped, the others kept
+    assert tracked_positions(log.db)["messages"] == log.last_position
+    assert log.projector.catch_up() == log.last_position
+    after = dump(log.db)
+    assert {k: v for k, v in after.items() if k != "tracking"} == {
+        k: v for k, v in before.items() if k != "tracking"}
+    version = log.db.execute("SELECT version FROM tracking WHERE name = 'updates'").fetchone()[0]
+    assert version == updates.VERSION
 
 
 # rebuild and verify
