@@ -7,7 +7,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException
 
-from api import logs, openapi
+from api import logs, openapi, redact
 from api.bodylimit import BodyLimit, BodyTooLarge
 from api.errors import envelope_for
 from api.feather import bots as feather_bots
@@ -64,7 +64,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @app.exception_handler(Exception)
     async def crashed(request: Request, error: Exception) -> JSON:
-        log.exception("unhandled error", extra={"path": request.url.path})
+        log.exception("unhandled error", extra={"path": redact.path(request.url.path)})
         return reply(request, "internal server error", 500)
 
     openapi.install(app)
