@@ -19,6 +19,7 @@ test: $(STAMP)
 	$(BIN)/python -m pytest
 
 check: $(STAMP)
+	$(BIN)/python -m ruff check domain projections api replay bench tests
 	$(BIN)/python -m mypy domain projections api replay
 
 bench: $(STAMP)

@@ -11,7 +11,6 @@ import orjson
 from fastapi import Depends, Request
 from pydantic import BaseModel, ValidationError
 
-
 M = TypeVar("M", bound=BaseModel)
 DOCUMENTED: dict[str, type[BaseModel]] = {}
 

@@ -90,7 +90,8 @@ class Writer:
         except IntegrityError:
             if len(batch) > 1:
                 return self._one_by_one(batch)
-            outcomes = [(f, None, conflict("conflicting change, try again")) for f, _, _ in outcomes]
+            retry = conflict("conflicting change, try again")
+            outcomes = [(future, None, retry) for future, _, _ in outcomes]
         except Exception as failure:  # noqa: BLE001 - e.g. disk full: every request hears of it
             log.exception("save failed")
             outcomes = [(f, None, failure) for f, _, _ in outcomes]

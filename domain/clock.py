@@ -1,12 +1,12 @@
 """The clock is injected so a command decides a time once and its event stores it."""
-from datetime import datetime, timezone
-from typing import Callable
+from collections.abc import Callable
+from datetime import UTC, datetime
 
 Clock = Callable[[], datetime]
 
 
 def utc_now() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def unix_seconds(moment: datetime) -> int:

@@ -9,7 +9,8 @@ _BOT_NAME = re.compile(r"^[A-Za-z0-9_]{1,32}$")
 _USER_ALIAS = re.compile(r"^[A-Za-z0-9]{1,32}$")
 MAX_FINGERPRINT = 128
 RESERVED_FOR_BOTS = (
-    "aliases ending with 'Bot' or '_bot' are reserved for bots — register via /v1/bot/register first"
+    "aliases ending with 'Bot' or '_bot' are reserved for bots"
+    " — register via /v1/bot/register first"
 )
 
 

@@ -78,7 +78,7 @@ class Projector:
         """Project events this process just saved without reading them back from the log,
         when they directly follow the tracked position; otherwise catch up from the log."""
         if recorded and recorded[0][1] == self.position + 1 and all(
-                b[1] == a[1] + 1 for a, b in zip(recorded, recorded[1:])):
+                b[1] == a[1] + 1 for a, b in zip(recorded, recorded[1:], strict=False)):
             project(self.db, self.models, self.positions, recorded)
             if on_batch is not None:
                 on_batch(recorded)

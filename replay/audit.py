@@ -1,7 +1,7 @@
 """`replay log` and `replay stats`: read the log without touching projections."""
 from collections import Counter
 from collections.abc import Iterator
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import orjson
@@ -42,7 +42,8 @@ def as_line(notification: Notification, mapper: Mapper) -> dict[str, Any]:
     }
 
 
-def log_lines(recorder: ApplicationRecorder, mapper: Mapper, *, types: frozenset[str] | set[str] = frozenset(),
+def log_lines(recorder: ApplicationRecorder, mapper: Mapper, *,
+              types: frozenset[str] | set[str] = frozenset(),
               aggregate: str | None = None, since: datetime | None = None,
               until: datetime | None = None, start: int = 0,
               stop: int | None = None) -> Iterator[bytes]:
@@ -62,7 +63,7 @@ def log_lines(recorder: ApplicationRecorder, mapper: Mapper, *, types: frozenset
 def _utc(moment: datetime | None) -> datetime | None:
     """The log's times are UTC: a time given without an offset is read as UTC too."""
     if moment is not None and moment.tzinfo is None:
-        return moment.replace(tzinfo=timezone.utc)
+        return moment.replace(tzinfo=UTC)
     return moment
 
 

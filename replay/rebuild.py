@@ -75,7 +75,7 @@ def verify(recorder: ApplicationRecorder, mapper: Mapper, data: Path,
     live = open_projections(data / PROJECTIONS_FILE)
     differences: list[str] = []
     try:
-        live.execute("BEGIN")  # one snapshot of a running server's projections, for the whole compare
+        live.execute("BEGIN")  # one snapshot of a running server's projections for the compare
         positions = tracked_positions(live, READ_MODELS)
         with tempfile.TemporaryDirectory() as scratch:
             for stop in sorted(set(positions.values())):
@@ -105,7 +105,7 @@ def _compare(table: str, live, rebuilt, shown: int = 10) -> list[str]:
     for label, extra in (("only in projections.db", live_rows - rebuilt_rows),
                          ("only in the rebuild", rebuilt_rows - live_rows)):
         for row in sorted(extra, key=repr)[:shown]:
-            out.append(f"{table}: {label}: {dict(zip(columns, row))}")
+            out.append(f"{table}: {label}: {dict(zip(columns, row, strict=True))}")
         if len(extra) > shown:
             out.append(f"{table}: {label}: ... and {len(extra) - shown} more rows")
     return out

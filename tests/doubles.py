@@ -2,11 +2,11 @@
 import base64
 import itertools
 from collections import defaultdict
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from ulid import ULID
 
-START = datetime(2025, 1, 2, 3, 4, 5, tzinfo=timezone.utc)
+START = datetime(2025, 1, 2, 3, 4, 5, tzinfo=UTC)
 
 
 class FixedClock:

@@ -14,7 +14,14 @@ from api.deps import CurrentRuntime
 from api.feather import render
 from api.feather.errors import FeatherRoute
 from api.feather.schemas import (
-    GetUpdates, Me, Ok, RegisterBot, RegisteredBot, SendMessage, SentMessage, Update,
+    GetUpdates,
+    Me,
+    Ok,
+    RegisterBot,
+    RegisteredBot,
+    SendMessage,
+    SentMessage,
+    Update,
 )
 from api.longpoll import wait
 from api.params import Params, documented, parse

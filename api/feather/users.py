@@ -1,6 +1,7 @@
 """featherChat v1 user side (telegram.md decision 4): register, send, inbox, live socket."""
 import base64
 import binascii
+
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 
 from api.auth import INVALID_TOKEN, CurrentUser, account_for_token
@@ -9,7 +10,12 @@ from api.feather import render
 from api.feather.bots import ok, take
 from api.feather.errors import FeatherRoute
 from api.feather.schemas import (
-    Accepted, Ok, RegisteredUser, RegisterUser, SendUserMessage, Update,
+    Accepted,
+    Ok,
+    RegisteredUser,
+    RegisterUser,
+    SendUserMessage,
+    Update,
 )
 from api.params import Params, documented
 from api.responses import JSON

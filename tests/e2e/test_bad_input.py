@@ -504,7 +504,8 @@ def test_failed_commands_append_nothing(http, server, bot, user):
     before = event_count(server)
 
     attempts = [
-        http.post("/v1/bot/register", json={"name": bot["alias"][1:], "fingerprint": fingerprint()}),
+        http.post("/v1/bot/register",
+                  json={"name": bot["alias"][1:], "fingerprint": fingerprint()}),
         http.post("/v1/bot/register", json={"name": "newbot" + secrets.token_hex(2),
                                             "fingerprint": bot["fingerprint"]}),
         http.post("/v1/bot/register", json={"name": "bad name", "fingerprint": fingerprint()}),

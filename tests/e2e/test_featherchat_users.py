@@ -342,7 +342,7 @@ def test_live_socket_gets_frames_and_delivered_is_true(http, server):
         sent = [bot_send(http, bot, user["fingerprint"], text) for text in ("a", "b", "c")]
         assert [s["delivered"] for s in sent] == [True, True, True]
         frames = [json.loads(ws.recv(timeout=5)) for _ in sent]
-    for frame, result in zip(frames, sent):
+    for frame, result in zip(frames, sent, strict=True):
         assert frame["message"] == bot_message(bot, result)
         assert set(frame) <= {"update_id", "message"}
     assert inbox(http, user) == []

@@ -64,7 +64,9 @@ class Log:
     def send(self, sender_id: str, to: str, text: str, delivered: bool = False,
              project: bool = True):
         self.clock.advance(seconds=1)
-        command = (lambda u: self.app.send_message(u, sender_id, to, {"text": text}, delivered))
+        def command(u):
+            return self.app.send_message(u, sender_id, to, {"text": text}, delivered)
+
         return self.run(command) if project else self.save(command)[0]
 
     def confirm(self, address: str, up_to: int):
