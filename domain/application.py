@@ -10,6 +10,7 @@ from typing import Any, ClassVar
 from uuid import UUID
 
 from eventsourcing.application import Application
+from eventsourcing.persistence import Transcoder
 
 from domain import naming
 from domain.bots import Bot
@@ -19,6 +20,7 @@ from domain.errors import conflict, invalid, not_found
 from domain.ids import AccountId, Ids, aggregate_id
 from domain.messages import Message
 from domain.tokens import hash_token
+from domain.transcoder import OrjsonTranscoder
 from domain.unit import Unit
 from domain.updates import UpdateQueue, queue_id
 from domain.users import User
@@ -70,6 +72,11 @@ class Botbus(Application):
                "SQLITE_DBNAME": str(Path(data_dir) / "events.db"),
                "SQLITE_LOCK_TIMEOUT": "10"}
         return cls({k: v for k, v in env.items() if k not in os.environ}, **kwargs)
+
+    def construct_transcoder(self) -> Transcoder:
+        transcoder = OrjsonTranscoder()
+        self.register_transcodings(transcoder)
+        return transcoder
 
     def new_unit(self) -> Unit:
         return Unit(self.repository)
