@@ -48,8 +48,10 @@ class Writer:
         return await future
 
     def catch_up(self) -> None:
-        """Apply what other writers (or an earlier crash) left unprojected."""
-        self.projector.catch_up(on_batch=self._applied)
+        """Before serving: apply what an earlier run left unprojected (a crash between save
+        and projection, a read model replayed after its VERSION changed). Nobody listens yet,
+        and those events' live pushes belonged to sockets of that earlier run: no listeners."""
+        self.projector.catch_up()
 
     def _run(self) -> None:
         while True:

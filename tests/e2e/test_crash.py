@@ -4,12 +4,15 @@ A SIGKILL loses nothing that was acknowledged: an update whose send got its 200 
 exactly once after the restart, under the update_id it had before the crash, and the
 numbering goes on from there. SIGTERM stops cleanly; one data directory, one server.
 """
+import json
 import subprocess
 import sys
 import threading
+import time
 
 import httpx
 import pytest
+from websockets.sync.client import connect
 
 from tests.conftest import register_bot, register_user
 from tests.servers import ROOT, Server, free_port
@@ -176,3 +179,31 @@ def test_a_second_server_on_the_same_data_dir_refuses_to_start(node):
     with client(node) as http:  # the first one is unharmed
         assert http.get("/health").json() == {"ok": True}
         assert register_bot(http)["token"]
+
+
+def test_replaying_projections_at_start_does_not_push_or_requeue_old_messages(node):
+    """Deleting projections.db makes the next start replay the whole log: messages that were
+    delivered live back then are history, not new pushes, and none comes back to the inbox."""
+    with client(node) as http:
+        bot, user = register_bot(http), register_user(http)
+        ws_url = node.url.replace("http://", "ws://") + f"/v1/ws?token={user['token']}"
+        with connect(ws_url) as socket:
+            deadline = time.monotonic() + 5  # the socket is registered just after the handshake
+            result: dict = {}
+            while not result.get("delivered") and time.monotonic() < deadline:
+                result = http.post(f"/v1/bot/{bot['token']}/sendMessage",
+                                   json={"chat_id": user["fingerprint"], "text": "live"}
+                                   ).json()["result"]
+            assert result["delivered"] is True
+            assert json.loads(socket.recv(timeout=5))["message"]["text"] == "live"
+    node.stop()
+    (node.data / "projections.db").unlink()
+    node.start()
+    with client(node) as http:
+        inbox = http.get("/v1/messages/inbox",
+                         headers={"Authorization": f"Bearer {user['token']}"}).json()
+        queued = [item["message"]["text"] for item in inbox["result"]]
+        assert "live" not in queued
+    stats = subprocess.run([sys.executable, "-m", "replay", "stats", "--data", str(node.data)],
+                           capture_output=True, text=True, check=True, cwd=ROOT)
+    assert "Message.DeliveryFailed" not in json.loads(stats.stdout)["by_type"]
