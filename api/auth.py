@@ -1,6 +1,5 @@
 """Who is calling. Accounts are found by the sha256 of their token, so a token never reaches
 the database or a log, and the stored hash is compared in constant time."""
-import hmac
 from typing import Annotated
 
 from fastapi import Depends, Header
@@ -8,7 +7,7 @@ from sqlite_utils import Database
 
 from api.deps import CurrentRuntime
 from domain.errors import unauthorized
-from domain.tokens import hash_token
+from domain.tokens import hash_token, same_hash
 from projections import directory
 
 INVALID_TOKEN = "invalid token"
@@ -18,13 +17,10 @@ MAX_TOKEN = 256
 def account_for_token(db: Database, token: str, kinds: tuple[str, ...]) -> dict | None:
     if not token or len(token) > MAX_TOKEN:
         return None
-    token_hash = hash_token(token)
-    account = directory.account_by_token_hash(db, token_hash)
+    account = directory.account_by_token_hash(db, hash_token(token))
     if account is None or account["kind"] not in kinds:
         return None
-    if not hmac.compare_digest(account["token_hash"], token_hash):
-        return None
-    return account
+    return account if same_hash(account["token_hash"], token) else None
 
 
 def bearer(header: str | None) -> str:

@@ -8,7 +8,7 @@ import secrets
 from dataclasses import dataclass
 from pathlib import Path
 
-from domain.tokens import hash_token, same_hash
+from domain.tokens import hash_token
 
 FILE = "secrets.json"
 
@@ -17,9 +17,6 @@ FILE = "secrets.json"
 class Secrets:
     admin_key_hash: str
     jwt_key: str
-
-    def is_admin(self, key: str) -> bool:
-        return same_hash(self.admin_key_hash, key)
 
 
 def load_or_create(data_dir: Path) -> tuple[Secrets, str | None]:

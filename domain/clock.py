@@ -8,6 +8,3 @@ Clock = Callable[[], datetime]
 def utc_now() -> datetime:
     return datetime.now(UTC)
 
-
-def unix_seconds(moment: datetime) -> int:
-    return int(moment.timestamp())

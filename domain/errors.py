@@ -7,7 +7,6 @@ class Kind(Enum):
     NOT_FOUND = "not_found"
     CONFLICT = "conflict"
     UNAUTHORIZED = "unauthorized"
-    FORBIDDEN = "forbidden"
 
 
 class DomainError(Exception):

@@ -13,8 +13,6 @@ from uuid import UUID, uuid5
 from ulid import ULID
 
 AccountId = NewType("AccountId", str)  # ULID, lower case, as Botyard shows ids
-Fingerprint = NewType("Fingerprint", str)  # lower-case hex
-Number = NewType("Number", int)  # the Telegram-surface integer id of a user or bot
 
 _NAMESPACE = UUID("6b1d2c1e-52f4-4a52-9d8e-1f0b0f3c8a11")
 _EPOCH_MS = 1_704_067_200_000  # 2024-01-01T00:00:00Z

@@ -81,22 +81,22 @@ def account_by_token_hash(db: Database, token_hash: str) -> dict | None:
     row = db.execute(
         "SELECT a.*, t.hash AS token_hash, t.scheme AS token_scheme FROM tokens t"
         " JOIN accounts a ON a.id = t.account_id WHERE t.hash = ?", (token_hash,)).fetchone()
-    return _dict(db, row)
+    return _dict(row)
 
 
 def account(db: Database, account_id: str) -> dict | None:
-    return _dict(db, db.execute(_ACCOUNT + " WHERE a.id = ?", (account_id,)).fetchone())
+    return _dict(db.execute(_ACCOUNT + " WHERE a.id = ?", (account_id,)).fetchone())
 
 
 def account_by_fingerprint(db: Database, fingerprint: str) -> dict | None:
-    return _dict(db, db.execute(_ACCOUNT + " WHERE a.fingerprint = ?", (fingerprint,)).fetchone())
+    return _dict(db.execute(_ACCOUNT + " WHERE a.fingerprint = ?", (fingerprint,)).fetchone())
 
 
 def resolve_alias(db: Database, alias: str) -> dict | None:
-    return _dict(db, db.execute(
+    return _dict(db.execute(
         _ACCOUNT + " WHERE a.id = (SELECT account_id FROM aliases WHERE alias = ?)",
         (alias,)).fetchone())
 
 
-def _dict(db: Database, row) -> dict | None:
+def _dict(row) -> dict | None:
     return dict(row) if row is not None else None
