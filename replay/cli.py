@@ -1,7 +1,10 @@
-"""`botbus replay <verb>`: log, stats, rebuild [PROJECTION], verify. Usage errors exit 2."""
+"""`botbus replay <verb>`: log, stats, rebuild [PROJECTION], verify, export, import.
+Usage errors exit 2."""
 import argparse
 import os
+import shutil
 import sys
+import tempfile
 from datetime import datetime
 from pathlib import Path
 
@@ -11,7 +14,7 @@ from domain.application import Botbus
 from projections import READ_MODELS
 from projections.db import PROJECTIONS_FILE, DataDirInUse, lock_data_dir, open_projections
 from projections.projector import tracked_positions
-from replay import audit, rebuild
+from replay import audit, rebuild, transfer
 
 
 def parser() -> argparse.ArgumentParser:
@@ -36,11 +39,19 @@ def parser() -> argparse.ArgumentParser:
     build.add_argument("--quiet", action="store_true", help="no progress bar")
     verbs.add_parser("verify", parents=[data],
                      help="rebuild into a scratch file and compare with projections.db")
+    export = verbs.add_parser("export", parents=[data], help="write the log as JSON lines")
+    export.add_argument("--output", default="-", help="file to write (default: stdout)")
+    load = verbs.add_parser("import", parents=[data],
+                            help="read exported JSON lines into an empty log (server stopped)")
+    load.add_argument("--input", default="-", help="file to read (default: stdin)")
+    load.add_argument("--quiet", action="store_true", help="no progress bar")
     return root
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
+    if args.verb == "import":
+        return run_import(args)
     if not (args.data / "events.db").exists() and "PERSISTENCE_MODULE" not in os.environ:
         print(f"botbus replay: no event log in {args.data}", file=sys.stderr)
         return 2
@@ -102,4 +113,52 @@ def run_verify(app: Botbus, args) -> int:
     return 0
 
 
-VERBS = {"log": show_log, "stats": show_stats, "rebuild": run_rebuild, "verify": run_verify}
+def run_export(app: Botbus, args) -> int:
+    out = sys.stdout.buffer if args.output == "-" else open(args.output, "wb")  # noqa: SIM115
+    try:
+        for line in transfer.export_lines(app.recorder):
+            out.write(line + b"\n")
+    finally:
+        out.flush()
+        if out is not sys.stdout.buffer:
+            out.close()
+    return 0
+
+
+def run_import(args) -> int:
+    """Check the whole input, append it to the new log, then build the projections."""
+    try:
+        lock = lock_data_dir(args.data)
+    except DataDirInUse as error:
+        print(f"botbus replay: {error}; stop the server before an import", file=sys.stderr)
+        return 1
+    try:
+        with tempfile.TemporaryDirectory() as scratch:
+            source = Path(args.input)
+            if args.input == "-":  # read twice (check, then write): keep stdin in a file
+                source = Path(scratch) / "import.jsonl"
+                with open(source, "wb") as copy:
+                    shutil.copyfileobj(sys.stdin.buffer, copy)
+            app = Botbus.open(args.data)
+            try:
+                with open(source, "rb") as lines:
+                    transfer.check(lines)
+                with open(source, "rb") as lines:
+                    count = transfer.import_lines(app.recorder, lines)
+                rebuild.rebuild(app.recorder, app.mapper, args.data, progress=not args.quiet)
+            finally:
+                app.close()
+    except transfer.TransferError as error:
+        print(f"botbus replay: import refused, nothing written: {error}", file=sys.stderr)
+        return 1
+    except OSError as error:
+        print(f"botbus replay: {error}", file=sys.stderr)
+        return 1
+    finally:
+        lock.close()
+    print(f"imported {count} events into {args.data}", file=sys.stderr)
+    return 0
+
+
+VERBS = {"log": show_log, "stats": show_stats, "rebuild": run_rebuild, "verify": run_verify,
+         "export": run_export}
