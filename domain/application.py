@@ -9,8 +9,9 @@ from pathlib import Path
 from typing import Any, ClassVar
 from uuid import UUID
 
-from eventsourcing.application import Application
-from eventsourcing.persistence import Transcoder
+from eventsourcing.application import Application, ProcessingEvent
+from eventsourcing.domain import Aggregate
+from eventsourcing.persistence import Recording, Transcoder
 
 from domain import naming
 from domain.bots import Bot
@@ -77,6 +78,22 @@ class Botbus(Application):
         transcoder = OrjsonTranscoder()
         self.register_transcodings(transcoder)
         return transcoder
+
+    def save(self, *objs: Any, **kwargs: Any) -> list[Recording]:
+        """The library's save(), without its two Protocol isinstance checks per object (about
+        15 µs each on Python 3.11: a third of the writer's time per event in a large batch)
+        when every object is one of our aggregates."""
+        if not all(isinstance(obj, Aggregate) for obj in objs):
+            return super().save(*objs, **kwargs)
+        processing_event: ProcessingEvent = ProcessingEvent()
+        for aggregate in objs:
+            processing_event.events.extend(aggregate.collect_events())
+            processing_event.aggregates[aggregate.id] = aggregate
+        processing_event.saved_kwargs.update(kwargs)
+        recordings = self._record(processing_event)
+        self._take_snapshots(processing_event)
+        self._notify(recordings)
+        return recordings
 
     def new_unit(self) -> Unit:
         return Unit(self.repository)
