@@ -18,6 +18,14 @@ from api.runtime import Runtime
 from api.settings import Settings
 
 log = logging.getLogger(__name__)
+DESCRIPTION = """One event log behind featherChat, Telegram, Botyard and MaxChat.
+
+**WebSocket `/v1/ws?token=<user token>`** (featherChat users; not listable below): while it is
+open, each bot message for the user arrives as one JSON text frame, the same item as
+`GET /v1/messages/inbox` returns (`{"message": {...}}`), and the bot's `sendMessage` answers
+`delivered: true`. A bad token gets `{"ok": false, "description": "invalid token"}` and close
+code 4003. Frames the client sends are ignored (use them as keep-alives).
+"""
 
 
 def serve(app: FastAPI, *routers: APIRouter) -> None:
@@ -46,7 +54,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app = FastAPI(title="Botbus", version="0.1.0", lifespan=lifespan,
                   default_response_class=JSON,
-                  description="One event log behind featherChat, Telegram, Botyard and MaxChat.")
+                  description=DESCRIPTION)
     serve(app, feather_bots.router, feather_users.router)
 
     @app.get("/health", tags=["server"])
