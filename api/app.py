@@ -23,8 +23,9 @@ DESCRIPTION = """One event log behind featherChat, Telegram, Botyard and MaxChat
 **WebSocket `/v1/ws?token=<user token>`** (featherChat users; not listable below): while it is
 open, each bot message for the user arrives as one JSON text frame `{"message": {...}}`, the
 shape of a `GET /v1/messages/inbox` item (which also carries its `update_id`), and the bot's
-`sendMessage` answers `delivered: true`. A bad token gets `{"ok": false, "description": "invalid token"}` and close
-code 4003. Frames the client sends are ignored (use them as keep-alives).
+`sendMessage` answers `delivered: true`. A bad token gets
+`{"ok": false, "description": "invalid token"}` and close code 4003. Frames the client sends
+are ignored (use them as keep-alives).
 """
 
 
