@@ -6,6 +6,7 @@ from contextlib import asynccontextmanager
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException
+from starlette.routing import Match
 
 from api import logs, openapi, redact
 from api.bodylimit import BodyLimit, BodyTooLarge
@@ -35,6 +36,15 @@ def serve(app: FastAPI, *routers: APIRouter) -> None:
     per request on a hot path like getUpdates."""
     for router in routers:
         app.router.routes.extend(router.routes)
+
+
+def allowed_methods(app: FastAPI, request: Request) -> list[str]:
+    methods: set[str] = set()
+    for route in app.router.routes:
+        match, _ = route.matches(request.scope)
+        if match != Match.NONE:
+            methods |= getattr(route, "methods", None) or set()
+    return sorted(methods)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -76,7 +86,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @app.exception_handler(HTTPException)
     async def http_error(request: Request, error: HTTPException) -> JSON:
-        return reply(request, str(error.detail), error.status_code)
+        response = reply(request, str(error.detail), error.status_code)
+        response.headers.update(error.headers or {})
+        if error.status_code == 405:  # every route of this path counts, not only the first
+            response.headers["Allow"] = ", ".join(allowed_methods(app, request))
+        return response
 
     @app.exception_handler(Exception)
     async def crashed(request: Request, error: Exception) -> JSON:

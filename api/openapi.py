@@ -1,4 +1,6 @@
-"""The OpenAPI document: FastAPI's, with its generic 422 replaced by each dialect's envelope."""
+"""The OpenAPI document: FastAPI's, with its generic 422 replaced by each dialect's envelope.
+
+featherChat answers logical failures with HTTP 200, so its 200 is "Ok or Failure"."""
 from typing import Any
 
 from fastapi import FastAPI
@@ -20,13 +22,17 @@ def install(app: FastAPI) -> None:
                 definition = model.model_json_schema(ref_template="#/components/schemas/{model}")
                 components.update(definition.pop("$defs", {}))
                 components[model.__name__] = definition
+            failure_ref = {"$ref": "#/components/schemas/Failure"}
             failure = {"description": "Failure: the dialect's error envelope",
-                       "content": {"application/json": {
-                           "schema": {"$ref": "#/components/schemas/Failure"}}}}
+                       "content": {"application/json": {"schema": failure_ref}}}
             for path in schema["paths"].values():
                 for operation in path.values():
-                    operation["responses"].pop("422", None)
-                    operation["responses"]["default"] = failure
+                    responses = operation["responses"]
+                    responses.pop("422", None)
+                    responses["default"] = failure
+                    if any(tag.startswith("featherChat") for tag in operation.get("tags", ())):
+                        ok = responses["200"]["content"]["application/json"]
+                        ok["schema"] = {"anyOf": [ok["schema"], failure_ref]}
             for name in ("HTTPValidationError", "ValidationError"):
                 components.pop(name, None)
             app.openapi_schema = schema

@@ -96,3 +96,11 @@ def documented(model: type[BaseModel], required: bool = True) -> dict[str, Any]:
     return {"requestBody": {"required": required, "content": {
         media: {"schema": schema} for media in
         ("application/json", "application/x-www-form-urlencoded", "multipart/form-data")}}}
+
+
+def documented_query(model: type[BaseModel]) -> dict[str, Any]:
+    """`openapi_extra` for the GET spelling of a method: the model's fields as query params."""
+    schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
+    required = set(schema.get("required", ()))
+    return {"parameters": [{"name": name, "in": "query", "required": name in required,
+                            "schema": field} for name, field in schema["properties"].items()]}

@@ -24,7 +24,7 @@ from api.feather.schemas import (
     Update,
 )
 from api.longpoll import wait
-from api.params import Params, documented, parse
+from api.params import Params, documented, documented_query, parse
 from api.responses import JSON
 from api.runtime import Runtime
 from domain.errors import invalid
@@ -54,15 +54,21 @@ async def get_me(bot: CurrentBot) -> JSON:
     return ok(me(bot))
 
 
+@router.get("/v1/bot/{token}/getUpdates", response_model=Ok[list[Update]],
+            operation_id="featherchat_getUpdates_get", openapi_extra=documented_query(GetUpdates))
 @router.post("/v1/bot/{token}/getUpdates", response_model=Ok[list[Update]],
+             operation_id="featherchat_getUpdates",
              openapi_extra=documented(GetUpdates, required=False))
 async def get_updates(bot: CurrentBot, runtime: CurrentRuntime,
                       body: Params[GetUpdates]) -> JSON:
     return ok(await take_updates(runtime, bot, body))
 
 
+@router.get("/v1/bot/{token}/sendMessage", response_model=Ok[SentMessage],
+            operation_id="featherchat_sendMessage_get",
+            openapi_extra=documented_query(SendMessage))
 @router.post("/v1/bot/{token}/sendMessage", response_model=Ok[SentMessage],
-             openapi_extra=documented(SendMessage))
+             operation_id="featherchat_sendMessage", openapi_extra=documented(SendMessage))
 async def send_message(bot: CurrentBot, runtime: CurrentRuntime,
                        body: Params[SendMessage]) -> JSON:
     return ok(await send(runtime, bot, body))

@@ -458,6 +458,15 @@ def test_unknown_paths_and_verbs_are_envelopes(http, verb, path, status, expecte
     assert failure(http.request(verb, path), status) == expected
 
 
+@pytest.mark.parametrize(("verb", "path", "allowed"), [
+    ("GET", "/v1/users/register", "POST"), ("POST", "/v1/messages/inbox", "GET"),
+    ("TRACE", "/health", "GET"), ("OPTIONS", "/v1/bot/x/getMe", "GET, POST"),
+    ("PUT", "/v1/bot/x/getUpdates", "GET, POST")])
+def test_a_verb_not_allowed_names_the_allowed_ones(http, verb, path, allowed):
+    response = http.request(verb, path)
+    assert response.status_code == 405 and response.headers["allow"] == allowed
+
+
 def test_method_names_are_case_insensitive_and_get_works(http):
     bot, peer = register_bot(http), register_bot(http)
     token = bot["token"]
