@@ -97,19 +97,27 @@ class Writer:
         except Exception as failure:  # noqa: BLE001 - e.g. disk full: every request hears of it
             log.exception("save failed")
             outcomes = [(f, None, failure) for f, _, _ in outcomes]
+        applied: list[Applied] = []
         try:
-            self.projector.apply_recorded(recorded, on_batch=self._applied)
+            self.projector.apply_recorded(recorded, on_batch=applied.append)
         except Exception:  # noqa: BLE001 - the log is saved; projections catch up next time
             log.exception("projection failed")
-        for future, result, error in outcomes:
-            self.loop.call_soon_threadsafe(_settle, future, result, error)
+        self.loop.call_soon_threadsafe(self._answer, applied, outcomes)
 
     def _one_by_one(self, batch: list) -> None:
         for item in batch:
             self._commit([item])
 
-    def _applied(self, batch: Applied) -> None:
-        self.loop.call_soon_threadsafe(self.on_applied, batch)
+    def _answer(self, applied: list[Applied], outcomes: list[Outcome]) -> None:
+        """On the loop, once per batch (one wake-up, not one per request): listeners first,
+        so a long poll is woken before the sender hears back, then every request."""
+        for batch in applied:
+            try:
+                self.on_applied(batch)
+            except Exception:  # noqa: BLE001 - a listener's fault must not hold up the answers
+                log.exception("listener failed")
+        for future, result, error in outcomes:
+            _settle(future, result, error)
 
 
 def _settle(future: asyncio.Future, result: Any, error: BaseException | None) -> None:
