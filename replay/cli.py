@@ -5,6 +5,7 @@ import os
 import shutil
 import sys
 import tempfile
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 
@@ -83,20 +84,28 @@ def show_stats(app: Botbus, args) -> int:
     return 0
 
 
-def run_rebuild(app: Botbus, args) -> int:
+def stopped(args, what: str, work: Callable[[], int]) -> int:
+    """Run `work` holding the data directory's lock, which a running server holds."""
     try:
         lock = lock_data_dir(args.data)
     except DataDirInUse as error:
-        print(f"botbus replay: {error}; stop the server before a rebuild", file=sys.stderr)
+        print(f"botbus replay: {error}; stop the server before {what}", file=sys.stderr)
         return 1
     try:
+        return work()
+    finally:
+        lock.close()
+
+
+def run_rebuild(app: Botbus, args) -> int:
+    def work() -> int:
         models = [m for m in READ_MODELS if m.NAME == args.projection] or READ_MODELS
         count = rebuild.rebuild(app.recorder, app.mapper, args.data, models,
                                 progress=not args.quiet)
         print(f"rebuilt {', '.join(m.NAME for m in models)} from {count} events", file=sys.stderr)
         return 0
-    finally:
-        lock.close()
+
+    return stopped(args, "a rebuild", work)
 
 
 def run_verify(app: Botbus, args) -> int:
@@ -126,12 +135,11 @@ def run_export(app: Botbus, args) -> int:
 
 
 def run_import(args) -> int:
+    return stopped(args, "an import", lambda: import_into(args))
+
+
+def import_into(args) -> int:
     """Check the whole input, append it to the new log, then build the projections."""
-    try:
-        lock = lock_data_dir(args.data)
-    except DataDirInUse as error:
-        print(f"botbus replay: {error}; stop the server before an import", file=sys.stderr)
-        return 1
     try:
         with tempfile.TemporaryDirectory() as scratch:
             source = Path(args.input)
@@ -154,8 +162,6 @@ def run_import(args) -> int:
     except OSError as error:
         print(f"botbus replay: {error}", file=sys.stderr)
         return 1
-    finally:
-        lock.close()
     print(f"imported {count} events into {args.data}", file=sys.stderr)
     return 0
 
