@@ -77,7 +77,9 @@ class Projector:
                        on_batch: Callable[[Applied], None] | None = None) -> int:
         """Project events this process just saved without reading them back from the log,
         when they directly follow the tracked position; otherwise catch up from the log."""
-        if recorded and recorded[0][1] == self.position + 1 and all(
+        if not recorded:  # a batch whose commands all failed: nothing new, no query
+            return 0
+        if recorded[0][1] == self.position + 1 and all(
                 b[1] == a[1] + 1 for a, b in zip(recorded, recorded[1:], strict=False)):
             project(self.db, self.models, self.positions, recorded)
             if on_batch is not None:

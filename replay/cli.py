@@ -79,7 +79,9 @@ def show_stats(app: Botbus, args) -> int:
     figures["log_bytes"] = path.stat().st_size if path.exists() else None
     projections = args.data / PROJECTIONS_FILE
     if projections.exists():
-        figures["projections"] = tracked_positions(open_projections(projections))
+        db = open_projections(projections)
+        figures["projections"] = tracked_positions(db)
+        db.close()
     print(orjson.dumps(figures, option=orjson.OPT_INDENT_2).decode())
     return 0
 
