@@ -21,12 +21,21 @@ from api.settings import Settings
 log = logging.getLogger(__name__)
 DESCRIPTION = """One event log behind featherChat, Telegram, Botyard and MaxChat.
 
-**WebSocket `/v1/ws?token=<user token>`** (featherChat users; not listable below): while it is
-open, each bot message for the user arrives as one JSON text frame `{"message": {...}}`, the
-shape of a `GET /v1/messages/inbox` item (which also carries its `update_id`), and the bot's
-`sendMessage` answers `delivered: true`. A bad token gets
-`{"ok": false, "description": "invalid token"}` and close code 4003. Frames the client sends
-are ignored (use them as keep-alives).
+**WebSocket `/v1/ws`** (featherChat users; not listable below). The user token goes in
+`Authorization: Bearer <token>`, or as the subprotocol `bearer.<token>` offered together with
+`botbus` (which the server selects; for browsers), or in the query `?token=<token>`. While
+the socket is open, each bot message for the user arrives as one JSON text frame
+`{"update_id": N, "message": {...}}`, exactly a `GET /v1/messages/inbox` item, and the bot's
+`sendMessage` answers `delivered: true`.
+
+**Acknowledge every frame** with the text frame `{"ack": "<message.message_id>"}` (or
+`{"ack": [ids...]}`): only then is the message the client's. What is not acknowledged when
+the socket closes, within the ack timeout (`BOTBUS_ACK_TIMEOUT`, 30 s: the socket is then
+closed with code 4008), or before the server restarts, goes back to the user's inbox under
+its original `update_id`, so a client that reconnects reads the inbox first. Other frames
+(text keep-alives, binary) are ignored; a frame over 64 KiB closes the socket with 1009. A bad
+token gets `{"ok": false, "description": "invalid token"}` and close code 4003; a server
+stopping closes sockets with 1012 (reconnect).
 """
 
 
@@ -53,7 +62,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
-        runtime, new_admin_key = Runtime.start(settings.data)
+        runtime, new_admin_key = Runtime.start(settings.data, settings.ack_timeout)
+        await runtime.return_in_flight()
         if new_admin_key:
             print(f"botbus: generated admin key (shown once, keep it): {new_admin_key}",
                   file=sys.stdout, flush=True)
@@ -61,7 +71,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         print(f"botbus: serving http://{settings.host}:{settings.port}/ (API reference at /docs),"
               f" data in {settings.data}", file=sys.stdout, flush=True)
         yield
-        runtime.stop()
+        await runtime.stop()
 
     app = FastAPI(title="Botbus", version="0.1.0", lifespan=lifespan,
                   default_response_class=JSON,
@@ -69,8 +79,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     serve(app, feather_bots.router, feather_users.router)
 
     @app.get("/health", tags=["server"])
-    async def health() -> dict:
-        return {"ok": True}
+    async def health(request: Request) -> JSON:
+        """200 `{"ok": true}`; 503 with the read models' positions and faults when they
+        are behind the log or have set an event aside, or the writer stopped."""
+        status, body = request.app.state.runtime.health()
+        return JSON(body, status_code=status)
 
     # What no dialect's route class rendered: unknown paths, oversized bodies, crashes.
     def reply(request: Request, description: str, status: int) -> JSON:

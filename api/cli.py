@@ -4,6 +4,7 @@ import signal
 import sys
 from pathlib import Path
 
+from api.logs import LEVELS as LOG_LEVELS
 from api.settings import Settings
 
 
@@ -18,7 +19,8 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument("--host", help="default $BOTBUS_HOST or 127.0.0.1")
     serve.add_argument("--port", type=int, help="default $BOTBUS_PORT or 7700")
     serve.add_argument("--data", type=Path, help="default $BOTBUS_DATA or ./data")
-    serve.add_argument("--log-level", help="default $BOTBUS_LOG_LEVEL or warning")
+    serve.add_argument("--log-level", type=str.lower, choices=LOG_LEVELS,
+                       help="default $BOTBUS_LOG_LEVEL or warning")
     commands.add_parser("replay", help="audit the log, rebuild or verify projections",
                         add_help=False)
     args = parser.parse_args(argv)
@@ -33,20 +35,27 @@ def serve_forever(settings: Settings) -> int:
     import uvicorn
 
     from api.app import create_app
+    from api.serving import Graceful
     from projections.db import DataDirInUse, lock_data_dir
 
-    try:  # fail fast, before uvicorn starts, if the data directory is taken
+    if settings.log_level.lower() not in LOG_LEVELS:  # before the data directory is touched
+        print(f"botbus: unknown log level {settings.log_level!r}; use one of:"
+              f" {', '.join(LOG_LEVELS)}", file=sys.stderr)
+        return 2
+    try:  # fail fast, before uvicorn starts, if the data directory is taken or not ours
         lock_data_dir(settings.data).close()
-    except DataDirInUse as error:
+    except (DataDirInUse, OSError) as error:
         print(f"botbus: {error}", file=sys.stderr)
         return 1
     # uvicorn shuts down gracefully on SIGTERM/SIGINT, then re-raises the signal to the
     # previous handler: make that handler a clean exit, so a stop exits 0 and not -15.
     for stop in (signal.SIGTERM, signal.SIGINT):
         signal.signal(stop, _exit_cleanly)
-    uvicorn.run(create_app(settings), host=settings.host, port=settings.port,
-                log_config=None, log_level=settings.log_level, access_log=False,
-                ws_max_size=1 << 16)  # user sockets only send small JSON frames
+    app = create_app(settings)
+    config = uvicorn.Config(app, host=settings.host, port=settings.port, log_config=None,
+                            log_level=settings.log_level.lower(), access_log=False,
+                            ws_max_size=1 << 16)  # user sockets only send small JSON frames
+    Graceful(config, app).run()
     return 0
 
 

@@ -24,6 +24,10 @@ class Waiters:
                 if not waiting:
                     del self._waiting[address]
 
+    def wake_all(self) -> None:
+        """The server is stopping: every parked poll answers now."""
+        self.wake(list(self._waiting))
+
     def wake(self, addresses: Iterable[str]) -> None:
         for address in addresses:
             for event in self._waiting.get(address, ()):

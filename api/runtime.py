@@ -1,9 +1,11 @@
 """The running server's parts, built once by the app's lifespan: log, projector, writer,
 the read connection, long-poll waiters and live sockets."""
 import asyncio
+import logging
+from collections.abc import Awaitable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 from uuid import UUID
 
 from sqlite_utils import Database
@@ -13,9 +15,12 @@ from api.secrets import Secrets, load_or_create
 from api.sockets import Sockets
 from api.writer import Writer
 from domain.application import Botbus
-from projections import updates
+from projections import directory, updates
 from projections.db import PROJECTIONS_FILE, lock_data_dir, open_projections
 from projections.projector import Applied, Projector
+
+log = logging.getLogger(__name__)
+RESTARTED = "server restarted before acknowledgement"
 
 
 @dataclass
@@ -27,9 +32,10 @@ class Runtime:
     sockets: Sockets
     secrets: Secrets
     lock: IO
+    stopping: bool = False
 
     @classmethod
-    def start(cls, data: Path) -> tuple["Runtime", str | None]:
+    def start(cls, data: Path, ack_timeout: float = 30.0) -> tuple["Runtime", str | None]:
         lock = lock_data_dir(data)
         secrets, new_admin_key = load_or_create(data)
         app = Botbus.open(data)
@@ -38,11 +44,13 @@ class Runtime:
                               open_projections(data / PROJECTIONS_FILE, handed_over=True))
         db = open_projections(data / PROJECTIONS_FILE)
 
-        def on_missed(message_id: UUID, reason: str) -> None:
-            sockets.spawn(writer.run(
-                lambda unit: app.requeue_message(unit, message_id, reason)))
+        def on_missed(message_id: UUID, reason: str) -> Awaitable[bool]:
+            return writer.run(lambda unit: app.requeue_message(unit, message_id, reason))
 
-        waiters, sockets = Waiters(), Sockets(on_missed)
+        def on_received(message_id: UUID, address: str) -> Awaitable[bool]:
+            return writer.run(lambda unit: app.acknowledge_message(unit, message_id, address))
+
+        waiters, sockets = Waiters(), Sockets(on_missed, on_received, ack_timeout)
 
         def on_applied(batch: Applied) -> None:
             events = [event for event, _ in batch]
@@ -51,12 +59,48 @@ class Runtime:
 
         writer = Writer(app, projector, loop, on_applied)
         writer.catch_up()
+        app.ids.observe(directory.highest_number(db))
         writer.start()
         return cls(app, writer, db, waiters, sockets, secrets, lock), new_admin_key
 
-    def stop(self) -> None:
-        self.writer.stop()
+    async def return_in_flight(self) -> None:
+        """Pushes the last run made and no client acknowledged go back to their queues."""
+        message_ids = [UUID(m) for m in updates.in_flight(self.db)]
+        if message_ids:
+            await self.writer.run(lambda unit: [
+                self.app.requeue_message(unit, m, RESTARTED) for m in message_ids])
+            log.info("returned unacknowledged pushes to their queues",
+                     extra={"messages": len(message_ids)})
+
+    def begin_stop(self) -> None:
+        """SIGTERM: parked long polls answer now, sockets close (1012), pushes requeued."""
+        self.stopping = True
+        self.waiters.wake_all()
         self.sockets.close_all()
+
+    async def stop(self) -> None:
+        self.begin_stop()
+        await self.sockets.drain()  # the requeues they report go through the writer
+        self.writer.stop()
         self.app.close()
         self.db.close()
         self.lock.close()
+
+    def health(self) -> tuple[int, dict[str, Any]]:
+        """200 `{"ok": true}` while every read model follows the log; 503 with the details
+        when one is behind, has set events aside, or the writer stopped."""
+        projector, writer = self.writer.projector, self.writer
+        behind = {name: position for name, position in projector.positions.items()
+                  if position < writer.last_recorded}
+        if not (behind or writer.behind or projector.faults or writer.failure):
+            return 200, {"ok": True}
+        problems = []
+        if writer.failure is not None:
+            problems.append("the writer stopped")
+        if behind or writer.behind:
+            problems.append("read models are behind the log")
+        if projector.faults:
+            problems.append("read models set events aside")
+        return 503, {"ok": False, "description": "; ".join(problems),
+                     "log_position": writer.last_recorded,
+                     "read_models": dict(projector.positions), "faults": projector.faults}

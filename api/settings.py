@@ -16,4 +16,6 @@ class Settings:
     data: Path = field(default_factory=lambda: Path(os.environ.get("BOTBUS_DATA", "./data")))
     max_body_bytes: int = field(
         default_factory=lambda: _env_int("BOTBUS_MAX_BODY_BYTES", 1 << 20))
+    ack_timeout: float = field(
+        default_factory=lambda: float(os.environ.get("BOTBUS_ACK_TIMEOUT") or 30))
     log_level: str = field(default_factory=lambda: os.environ.get("BOTBUS_LOG_LEVEL", "warning"))

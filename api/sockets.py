@@ -1,12 +1,16 @@
-"""Live user sockets (featherChat `/v1/ws`), keyed by the user's fingerprint.
+"""Live user sockets (featherChat `/v1/ws`), keyed by the user's fingerprint, with acks.
 
 A message sent while its recipient is online is recorded as delivered and pushed here when
-the projector applies it; the frame is serialized once per message. If the recipient is gone
-by then, or every push fails, `on_missed` records that, and the message waits in their queue.
+the projector applies it; the frame is serialized once per message. It counts as received
+only when a client acknowledges it (`{"ack": "<message_id>"}`). What is still unacknowledged
+when its last socket closes, or `ack_timeout` after the push (the client stopped answering:
+its socket is closed with 4008), goes back to the recipient's queue through `on_missed`,
+under its original update id. A restart returns whatever was in flight (`Runtime.start`).
 """
 import asyncio
 import logging
-from collections.abc import Callable, Coroutine, Sequence
+import time
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from typing import Any
 from uuid import UUID
 
@@ -16,57 +20,132 @@ from starlette.websockets import WebSocket
 
 from api.feather import render
 from domain.messages import Message
-from projections import messages
+from projections import updates
 
 log = logging.getLogger(__name__)
-Missed = Callable[[UUID, str], None]
+Report = Callable[[UUID, str], Awaitable[Any]]  # records an event through the writer
+ACK_TIMEOUT_CLOSE = 4008
+RESTARTING = 1012
+
+
+class Live:
+    """One open socket and what was pushed on it, unacknowledged, with its deadline."""
+
+    def __init__(self, address: str, socket: WebSocket) -> None:
+        self.address, self.socket = address, socket
+        self.pending: dict[str, float] = {}
+        self.timer: asyncio.TimerHandle | None = None
 
 
 class Sockets:
-    def __init__(self, on_missed: Missed) -> None:
-        self._open: dict[str, set[WebSocket]] = {}
+    def __init__(self, on_missed: Report, on_received: Report, ack_timeout: float) -> None:
+        self._open: dict[str, set[Live]] = {}
+        self._holders: dict[str, set[Live]] = {}  # message id → sockets it awaits an ack on
         self._tasks: set[asyncio.Task] = set()
-        self._on_missed = on_missed
+        self._on_missed, self._on_received = on_missed, on_received
+        self.ack_timeout = ack_timeout
 
     def is_online(self, address: str) -> bool:
         return bool(self._open.get(address))
 
-    def add(self, address: str, socket: WebSocket) -> None:
-        self._open.setdefault(address, set()).add(socket)
+    def add(self, address: str, socket: WebSocket) -> Live:
+        live = Live(address, socket)
+        self._open.setdefault(address, set()).add(live)
+        return live
 
-    def remove(self, address: str, socket: WebSocket) -> None:
-        sockets = self._open.get(address)
-        if sockets is not None:
-            sockets.discard(socket)
-            if not sockets:
-                del self._open[address]
+    def remove(self, live: Live, reason: str = "socket closed before acknowledgement") -> None:
+        """Closed: what it alone still held goes back to the queue."""
+        self.spawn(self._give_back(self._detach(live), reason))
+
+    def _detach(self, live: Live) -> list[UUID]:
+        """Forget a socket; return the pushes that no other socket awaits an ack for."""
+        sockets = self._open.get(live.address)
+        if sockets is None or live not in sockets:
+            return []
+        sockets.discard(live)
+        if not sockets:
+            del self._open[live.address]
+        if live.timer is not None:
+            live.timer.cancel()
+        orphans = []
+        for message_id in live.pending:
+            holders = self._holders.get(message_id, set())
+            holders.discard(live)
+            if not holders:
+                self._holders.pop(message_id, None)
+                orphans.append(UUID(message_id))
+        live.pending.clear()
+        return orphans
+
+    async def _give_back(self, message_ids: list[UUID], reason: str) -> None:
+        await asyncio.gather(*(self._on_missed(m, reason) for m in message_ids))
+
+    async def _close(self, live: Live, code: int, reason: str) -> None:
+        """Requeue first, then close: a client that reconnects finds its inbox complete."""
+        await self._give_back(self._detach(live), reason)
+        await live.socket.close(code)
+
+    def acknowledge(self, live: Live, message_ids: Iterable[str]) -> None:
+        """Only what was pushed on this very socket can be acknowledged on it."""
+        for message_id in message_ids:
+            if live.pending.pop(message_id, None) is None:
+                continue
+            for other in self._holders.pop(message_id, ()):
+                other.pending.pop(message_id, None)
+            self.spawn(self._on_received(UUID(message_id), live.address))
 
     def deliver(self, db: Database, events: Sequence[object]) -> None:
         for event in events:
             if not (isinstance(event, Message.Sent) and event.delivered):
                 continue
+            message_id = str(event.originator_id)
             sockets = tuple(self._open.get(event.to, ()))
-            item = messages.get(db, str(event.originator_id))
+            item = updates.in_flight_item(db, message_id)
             if not sockets or item is None:
-                self._on_missed(event.originator_id, "recipient went offline")
+                self.spawn(self._on_missed(event.originator_id, "recipient went offline"))
                 continue
+            deadline = time.monotonic() + self.ack_timeout
+            for live in sockets:
+                live.pending[message_id] = deadline
+                if live.timer is None:
+                    self._arm(live, self.ack_timeout)
+            self._holders[message_id] = set(sockets)
             frame = orjson.dumps(render.inbox_item(item)).decode()
-            self.spawn(self._push(event.originator_id, sockets, frame))
+            self.spawn(self._push(sockets, frame))
 
-    async def _push(self, message_id: UUID, sockets: tuple[WebSocket, ...], frame: str) -> None:
-        results = await asyncio.gather(*(s.send_text(frame) for s in sockets),
+    async def _push(self, sockets: tuple[Live, ...], frame: str) -> None:
+        results = await asyncio.gather(*(live.socket.send_text(frame) for live in sockets),
                                        return_exceptions=True)
-        if all(isinstance(result, BaseException) for result in results):
-            self._on_missed(message_id, "socket closed")
+        for live, result in zip(sockets, results, strict=True):
+            if isinstance(result, BaseException):
+                self.remove(live, "socket closed")
 
-    def close_all(self) -> None:
-        for sockets in self._open.values():
-            for socket in sockets:
-                self.spawn(socket.close(1001))
+    def _arm(self, live: Live, delay: float) -> None:
+        live.timer = asyncio.get_running_loop().call_later(delay, self._expire, live)
 
-    def spawn(self, coroutine: Coroutine[Any, Any, Any]) -> None:
+    def _expire(self, live: Live) -> None:
+        """A push unacknowledged past its deadline: the client stopped answering."""
+        live.timer = None
+        now = time.monotonic()
+        if any(deadline <= now for deadline in live.pending.values()):
+            self.spawn(self._close(live, ACK_TIMEOUT_CLOSE, "not acknowledged in time"))
+        elif live.pending:
+            self._arm(live, min(live.pending.values()) - now)
+
+    def close_all(self, code: int = RESTARTING) -> None:
+        """The server is stopping: every socket closes, its unacknowledged pushes requeued."""
+        for sockets in list(self._open.values()):
+            for live in list(sockets):
+                self.spawn(self._close(live, code, "server stopping"))
+
+    async def drain(self, timeout: float = 5.0) -> None:
+        """Wait for background sends and the events they report (stop, tests)."""
+        if self._tasks:
+            await asyncio.wait(set(self._tasks), timeout=timeout)
+
+    def spawn(self, work: Awaitable[Any]) -> None:
         """Run in the background, kept referenced until done, failures logged."""
-        task = asyncio.get_running_loop().create_task(coroutine)
+        task = asyncio.ensure_future(work)
         self._tasks.add(task)
         task.add_done_callback(self._done)
 

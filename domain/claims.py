@@ -1,4 +1,4 @@
-"""Unique names (aliases, fingerprints) as tiny aggregates.
+"""Unique names (aliases, fingerprints, account numbers) as tiny aggregates.
 
 A claim's aggregate id is derived from its name, so the event store's own version check
 refuses a second claim of the same name, across writers and nodes alike.
@@ -12,6 +12,7 @@ from domain.ids import named_id
 
 ALIAS = "alias"
 FINGERPRINT = "fingerprint"
+NUMBER = "number"  # an account's integer id: unique in the log, not only in a projection
 
 
 class Claim(Aggregate):

@@ -7,6 +7,7 @@ class Kind(Enum):
     NOT_FOUND = "not_found"
     CONFLICT = "conflict"
     UNAUTHORIZED = "unauthorized"
+    UNAVAILABLE = "unavailable"  # the server, not the request: try again later
 
 
 class DomainError(Exception):
@@ -30,3 +31,7 @@ def not_found(message: str) -> DomainError:
 
 def unauthorized(message: str) -> DomainError:
     return DomainError(Kind.UNAUTHORIZED, message)
+
+
+def unavailable(message: str) -> DomainError:
+    return DomainError(Kind.UNAVAILABLE, message)

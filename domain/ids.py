@@ -43,11 +43,20 @@ class Ids:
         return str(ULID()).lower()
 
     def number(self) -> int:
-        """A time-ordered integer below 2**52 (Telegram promises at most 52 significant bits)."""
+        """A time-ordered integer below 2**52 (Telegram promises at most 52 significant bits).
+
+        Never below one already handed out or `observe`d, so a clock stepped back (or a
+        restart after one) cannot repeat a number; the log's number claims are the backstop."""
         with self._lock:
             candidate = (int(time.time() * 1000) - _EPOCH_MS) << 10
             self._last_number = max(candidate, self._last_number + 1)
             return self._last_number
+
+    def observe(self, number: int) -> None:
+        """A number known to be taken (the highest in the log at start, or one found claimed):
+        every later number is above it."""
+        with self._lock:
+            self._last_number = max(self._last_number, number)
 
     def hex(self, nbytes: int) -> str:
         return secrets.token_hex(nbytes)

@@ -10,16 +10,23 @@ class Message(Aggregate):
     class Sent(Aggregate.Created):
         """`to` is the recipient's address (a fingerprint); it may name nobody yet, as in
         featherChat, whose queue waits for whoever registers that fingerprint. `delivered`
-        records whether the recipient had a live socket when the command ran."""
+        records whether the recipient had a live socket when the command ran: the message is
+        then pushed there and held, unseen by inbox reads, until the client acknowledges it."""
 
         sender_id: str
         to: str
         content: dict[str, Any]
         delivered: bool
 
+    class Received(Aggregate.Event):
+        """The recipient's client acknowledged the live push: the message is theirs."""
+
+        to: str
+
     class DeliveryFailed(Aggregate.Event):
-        """The live push never reached the recipient (their socket closed in between), so the
-        message waits in their queue instead: an acknowledged message is never lost."""
+        """The live push was not acknowledged (the socket closed or stopped answering, or the
+        server restarted in between), so the message waits in the recipient's queue instead,
+        under its original update id: an acknowledged send is never lost."""
 
         to: str
         reason: str
@@ -30,13 +37,30 @@ class Message(Aggregate):
         delivered: bool, timestamp: datetime,
     ) -> None:
         self.sender_id, self.to, self.content, self.delivered = sender_id, to, content, delivered
+        self.received = False
+
+    @property
+    def in_flight(self) -> bool:
+        """Pushed live and neither acknowledged nor returned to the queue yet."""
+        return self.delivered and not self.received
+
+    def acknowledge(self, timestamp: datetime) -> bool:
+        """Only a message in flight can be received; a repeated ack records nothing."""
+        if not self.in_flight:
+            return False
+        self._receive(self.to, timestamp)
+        return True
 
     def fail_delivery(self, reason: str, timestamp: datetime) -> bool:
-        """Only a message recorded as delivered live can fail; a second report changes nothing."""
-        if not self.delivered:
+        """Only a message in flight can fail; a second report changes nothing."""
+        if not self.in_flight:
             return False
         self._fail_delivery(self.to, reason, timestamp)
         return True
+
+    @event(Received)
+    def _receive(self, to: str, timestamp: datetime) -> None:
+        self.received = True
 
     @event(DeliveryFailed)
     def _fail_delivery(self, to: str, reason: str, timestamp: datetime) -> None:

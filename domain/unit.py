@@ -13,8 +13,10 @@ class Unit:
     def __init__(self, repository: Repository) -> None:
         self._repository = repository
         self._aggregates: dict[UUID, Aggregate] = {}
+        self.touched: list[UUID] = []  # by the command running now: whose events are whose
 
     def get(self, aggregate_id: UUID) -> Aggregate | None:
+        self.touched.append(aggregate_id)
         if aggregate_id not in self._aggregates:
             try:
                 self._aggregates[aggregate_id] = self._repository.get(aggregate_id)
@@ -28,6 +30,7 @@ class Unit:
     def add(self, *aggregates: Aggregate) -> None:
         for aggregate in aggregates:
             self._aggregates[aggregate.id] = aggregate
+            self.touched.append(aggregate.id)
 
     @property
     def aggregates(self) -> list[Aggregate]:

@@ -16,11 +16,27 @@ class UpdateQueue(Aggregate):
         address: str
 
     class UpdatesConfirmed(Aggregate.Event):
-        """Every update with `update_id <= up_to` is gone. `via` names the reading route."""
+        """The updates `update_ids` are gone (v1's delete-on-read names exactly what it
+        returned); with no ids, every update with `update_id <= up_to` is (an `offset`).
+        `via` names the reading route. v1 events carried no ids."""
 
+        class_version = 2
         address: str
         up_to: int
         via: str
+        update_ids: list[int]
+
+        @staticmethod
+        def upcast_v1_v2(state: dict) -> None:
+            state["update_ids"] = []
+
+    class UpdatesReturned(Aggregate.Event):
+        """Taken updates whose answer never reached the reader (the connection closed before
+        it was written) are back in the queue, each under its original update id."""
+
+        address: str
+        updates: list[list]  # [update_id, message_id]
+        reason: str
 
     @staticmethod
     def create_id(address: str, **_: object) -> UUID:
@@ -30,16 +46,31 @@ class UpdateQueue(Aggregate):
     def __init__(self, address: str, timestamp: datetime) -> None:
         self.address, self.confirmed_up_to = address, 0
 
-    def confirm(self, up_to: int, via: str, timestamp: datetime) -> bool:
-        """Confirming what is already confirmed records nothing."""
-        if up_to <= self.confirmed_up_to:
+    def confirm(self, up_to: int, via: str, timestamp: datetime,
+                update_ids: list[int] | None = None) -> bool:
+        """Confirming up to what is already confirmed records nothing; named ids (just read
+        from the queue by the one reader it allows) are always recorded."""
+        if not update_ids and up_to <= self.confirmed_up_to:
             return False
-        self._confirm(self.address, up_to, via, timestamp)
+        self._confirm(self.address, up_to, via, list(update_ids or ()), timestamp)
+        return True
+
+    def give_back(self, updates: list[list], reason: str, timestamp: datetime) -> bool:
+        if not updates:
+            return False
+        self._return(self.address, updates, reason, timestamp)
         return True
 
     @event(UpdatesConfirmed)
-    def _confirm(self, address: str, up_to: int, via: str, timestamp: datetime) -> None:
-        self.confirmed_up_to = up_to
+    def _confirm(self, address: str, up_to: int, via: str, update_ids: list[int],
+                 timestamp: datetime) -> None:
+        if not update_ids:
+            self.confirmed_up_to = max(self.confirmed_up_to, up_to)
+
+    @event(UpdatesReturned)
+    def _return(self, address: str, updates: list[list], reason: str,
+                timestamp: datetime) -> None:
+        pass
 
 
 def queue_id(address: str) -> UUID:

@@ -1,7 +1,9 @@
 """The data directory: the projections file (one SQLite database per node, separate from
 the log) and the lock that lets one server, or one rebuild, use it at a time."""
 import fcntl
+import os
 import sqlite3
+import stat
 from pathlib import Path
 from typing import IO
 
@@ -33,8 +35,9 @@ class DataDirInUse(Exception):
 
 
 def lock_data_dir(data: Path) -> IO:
-    """Held by a running server; `replay rebuild` takes it too, so it never rebuilds under one."""
-    data.mkdir(parents=True, exist_ok=True)
+    """Held by a running server; `replay rebuild` takes it too, so it never rebuilds under one.
+    Taking it makes the directory private first (`secure`)."""
+    secure(data)
     handle = open(data / LOCK_FILE, "w")  # noqa: SIM115 - held until closed
     try:
         fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -42,3 +45,21 @@ def lock_data_dir(data: Path) -> IO:
         handle.close()
         raise DataDirInUse(f"another botbus process is using {data}") from None
     return handle
+
+
+def secure(data: Path) -> None:
+    """The log and the projections hold every message, and secrets.json the JWT key: only
+    the owner may read them. The directory becomes 0700 and the files already in it 0600 (so
+    an existing deployment is fixed on its next start), and the umask 077, so files created
+    later, SQLite's -wal and -shm included, are 0600 from their first byte."""
+    os.umask(0o077)
+    data.mkdir(mode=0o700, parents=True, exist_ok=True)
+    _tighten(data, 0o700)
+    for path in data.iterdir():
+        if path.is_file() and not path.is_symlink():  # a link's target is not ours to change
+            _tighten(path, 0o600)
+
+
+def _tighten(path: Path, mode: int) -> None:
+    if stat.S_IMODE(path.stat().st_mode) != mode:  # chmod only what needs it
+        path.chmod(mode)

@@ -98,5 +98,10 @@ def resolve_alias(db: Database, alias: str) -> dict | None:
         (alias,)).fetchone())
 
 
+def highest_number(db: Database) -> int:
+    """The highest account number projected: numbers handed out next go above it."""
+    return db.execute("SELECT coalesce(max(number), 0) FROM accounts").fetchone()[0]
+
+
 def _dict(row) -> dict | None:
     return dict(row) if row is not None else None

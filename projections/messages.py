@@ -49,18 +49,18 @@ def _(event: Message.DeliveryFailed, db: Database, position: int) -> None:
 
 # Queries
 
-COLUMNS = ("m.id, m.to_address, m.content, m.delivered, m.date, a.fingerprint AS sender_fp,"
+COLUMNS = ("m.to_address, m.content, m.delivered, m.date, a.fingerprint AS sender_fp,"
            " a.kind = 'bot' AS sender_is_bot, a.name AS sender_name")
-JOIN_SENDER = "JOIN accounts a ON a.id = m.sender_id"
+JOIN_SENDER = "LEFT JOIN accounts a ON a.id = m.sender_id"  # never hide a message
 
 
 def get(db: Database, message_id: str) -> dict | None:
-    row = db.execute(f"SELECT {COLUMNS} FROM messages m {JOIN_SENDER} WHERE m.id = ?",
+    row = db.execute(f"SELECT m.id, {COLUMNS} FROM messages m {JOIN_SENDER} WHERE m.id = ?",
                      (message_id,)).fetchone()
     return as_item(row) if row is not None else None
 
 
 def as_item(row) -> dict:
     item = dict(row)
-    item["content"] = orjson.loads(item["content"])
+    item["content"] = orjson.loads(item["content"]) if item["content"] is not None else {}
     return item

@@ -4,18 +4,27 @@ Each batch of events commits with each read model's tracking position in one tra
 so a crash resumes where it stopped. The same code runs live (after every append, before
 the HTTP answer) and in `replay rebuild`. A read model whose VERSION changed since its rows
 were written is dropped and replayed from the log when the projector opens.
+
+An event a read model cannot apply (a bug: the log enforces what projections need unique)
+must not stall every later event: it is set aside as a fault of that read model, logged
+loudly and kept in `projection_faults` (shown by `/health`), and the rest goes on. A
+rebuild sets the same events aside, since applying is deterministic. An operational error
+(disk full, I/O) is not a fault of the event: it propagates, and the batch is retried.
 """
 import logging
+import sqlite3
 from collections.abc import Callable, Iterable, Sequence
+from functools import partial
 from types import ModuleType
 
-from eventsourcing.persistence import ApplicationRecorder, Mapper
+from eventsourcing.persistence import ApplicationRecorder, Mapper, Notification
 from sqlite_utils import Database
 
 from projections import READ_MODELS
 
 Applied = Sequence[tuple[object, int]]
 log = logging.getLogger(__name__)
+FAULTS = "projection_faults"
 _TRACK = ("INSERT INTO tracking (name, position, version) VALUES (?, ?, ?) ON CONFLICT (name)"
           " DO UPDATE SET position = excluded.position, version = excluded.version")
 
@@ -23,6 +32,8 @@ _TRACK = ("INSERT INTO tracking (name, position, version) VALUES (?, ?, ?) ON CO
 def create_tables(db: Database, models: Iterable[ModuleType] = READ_MODELS) -> None:
     db.table("tracking").create({"name": str, "position": int, "version": int}, pk="name",
                                 if_not_exists=True)
+    db.table(FAULTS).create({"model": str, "position": int, "event": str, "originator_id": str,
+                             "error": str}, pk=("model", "position"), if_not_exists=True)
     for model in models:
         row = db.execute("SELECT version FROM tracking WHERE name = ?", (model.NAME,)).fetchone()
         if row is not None and row["version"] != model.VERSION:
@@ -33,6 +44,7 @@ def create_tables(db: Database, models: Iterable[ModuleType] = READ_MODELS) -> N
                 for table in model.TABLES:
                     db.execute(f"DROP TABLE IF EXISTS [{table}]")
                 db.execute("DELETE FROM tracking WHERE name = ?", (model.NAME,))
+                db.execute(f"DELETE FROM {FAULTS} WHERE model = ?", (model.NAME,))
         model.create(db)
 
 
@@ -45,20 +57,64 @@ def tracked_positions(db: Database, models: Iterable[ModuleType] = READ_MODELS) 
     return {model.NAME: rows.get(model.NAME, 0) for model in models}
 
 
+def faults(db: Database) -> list[dict]:
+    return [dict(row) for row in db.execute(f"SELECT * FROM {FAULTS} ORDER BY position")]
+
+
 def project(db: Database, models: Sequence[ModuleType], positions: dict[str, int],
-            batch: Applied) -> None:
-    """Apply one batch to each read model still behind it, and track, in one transaction."""
-    with db.atomic():
-        for model in models:
-            done = positions[model.NAME]
-            for event, position in batch:
-                if position > done:
-                    model.apply(event, db, position)
-            last = batch[-1][1]
-            if last > done:
-                track(db, model, last)
+            batch: Applied) -> list[dict]:
+    """Apply one batch to each read model still behind it, and track, in one transaction.
+    Returns the faults found: events set aside because a read model could not apply them."""
+    try:
+        with db.atomic():
+            _apply(db, models, positions, batch, _plainly)
+        found: list[dict] = []
+    except sqlite3.OperationalError:
+        raise
+    except Exception:  # noqa: BLE001 - some event is a fault: find which, one at a time
+        found = []
+        with db.atomic():
+            _apply(db, models, positions, batch, partial(_carefully, found=found))
     for model in models:
         positions[model.NAME] = max(positions[model.NAME], batch[-1][1])
+    return found
+
+
+def _apply(db: Database, models: Sequence[ModuleType], positions: dict[str, int],
+           batch: Applied, apply: Callable) -> None:
+    for model in models:
+        done = positions[model.NAME]
+        for event, position in batch:
+            if position > done:
+                apply(model, event, db, position)
+        last = batch[-1][1]
+        if last > done:
+            track(db, model, last)
+
+
+def _plainly(model: ModuleType, event: object, db: Database, position: int) -> None:
+    model.apply(event, db, position)
+
+
+def _carefully(model: ModuleType, event: object, db: Database, position: int, *,
+               found: list[dict]) -> None:
+    try:
+        with db.atomic():  # a savepoint: a fault leaves none of its rows behind
+            model.apply(event, db, position)
+    except sqlite3.OperationalError:
+        raise
+    except Exception as error:  # noqa: BLE001 - recorded and logged as a fault
+        fault = {"model": model.NAME, "position": position, "event": type(event).__qualname__,
+                 "originator_id": str(getattr(event, "originator_id", "")),
+                 "error": f"{type(error).__name__}: {error}"}
+        record_fault(db, fault)
+        found.append(fault)
+
+
+def record_fault(db: Database, fault: dict) -> None:
+    db.execute(f"INSERT OR REPLACE INTO {FAULTS} (model, position, event, originator_id, error)"
+               " VALUES (:model, :position, :event, :originator_id, :error)", fault)
+    log.error("read model cannot apply an event: set aside", extra=fault)
 
 
 class Projector:
@@ -68,6 +124,7 @@ class Projector:
         self.models, self.batch_size = models, batch_size
         create_tables(db, models)
         self.positions = tracked_positions(db, models)
+        self.faults = faults(db)
 
     @property
     def position(self) -> int:
@@ -81,7 +138,7 @@ class Projector:
             return 0
         if recorded[0][1] == self.position + 1 and all(
                 b[1] == a[1] + 1 for a, b in zip(recorded, recorded[1:], strict=False)):
-            project(self.db, self.models, self.positions, recorded)
+            self.faults += project(self.db, self.models, self.positions, recorded)
             if on_batch is not None:
                 on_batch(recorded)
             return len(recorded)
@@ -96,8 +153,26 @@ class Projector:
                 start=self.position, limit=self.batch_size, stop=stop, inclusive_of_start=False)
             if not notifications:
                 return count
-            batch = [(self.mapper.to_domain_event(n), n.id) for n in notifications]
-            project(self.db, self.models, self.positions, batch)
+            batch = [(self._decode(n), n.id) for n in notifications]
+            self.faults += project(self.db, self.models, self.positions, batch)
             count += len(batch)
             if on_batch is not None:
                 on_batch(batch)
+
+    def _decode(self, notification: Notification) -> object:
+        """A stored event that no longer decodes (an unknown topic, a broken state) is a fault
+        of every read model, set aside like one, never a reason to stop."""
+        try:
+            return self.mapper.to_domain_event(notification)
+        except Exception as error:  # noqa: BLE001 - recorded and logged as a fault
+            fault = {"model": "*", "position": notification.id, "event": notification.topic,
+                     "originator_id": str(notification.originator_id),
+                     "error": f"{type(error).__name__}: {error}"}
+            with self.db.atomic():
+                record_fault(self.db, fault)
+            self.faults.append(fault)
+            return Undecodable()
+
+
+class Undecodable:
+    """Stands in for an event that cannot be decoded: no read model applies it."""

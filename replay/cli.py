@@ -2,9 +2,7 @@
 Usage errors exit 2."""
 import argparse
 import os
-import shutil
 import sys
-import tempfile
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
@@ -15,7 +13,7 @@ from domain.application import Botbus
 from projections import READ_MODELS
 from projections.db import PROJECTIONS_FILE, DataDirInUse, lock_data_dir, open_projections
 from projections.projector import tracked_positions
-from replay import audit, rebuild, transfer
+from replay import audit, importer, rebuild, transfer
 
 
 def parser() -> argparse.ArgumentParser:
@@ -141,23 +139,13 @@ def run_import(args) -> int:
 
 
 def import_into(args) -> int:
-    """Check the whole input, append it to the new log, then build the projections."""
+    """All of the input or nothing: see replay.importer."""
     try:
-        with tempfile.TemporaryDirectory() as scratch:
-            source = Path(args.input)
-            if args.input == "-":  # read twice (check, then write): keep stdin in a file
-                source = Path(scratch) / "import.jsonl"
-                with open(source, "wb") as copy:
-                    shutil.copyfileobj(sys.stdin.buffer, copy)
-            app = Botbus.open(args.data)
-            try:
-                with open(source, "rb") as lines:
-                    transfer.check(lines)
-                with open(source, "rb") as lines:
-                    count = transfer.import_lines(app.recorder, lines)
-                rebuild.rebuild(app.recorder, app.mapper, args.data, progress=not args.quiet)
-            finally:
-                app.close()
+        if args.input == "-":
+            count = importer.import_log(args.data, sys.stdin.buffer, progress=not args.quiet)
+        else:
+            with open(args.input, "rb") as lines:
+                count = importer.import_log(args.data, lines, progress=not args.quiet)
     except transfer.TransferError as error:
         print(f"botbus replay: import refused, nothing written: {error}", file=sys.stderr)
         return 1

@@ -1,8 +1,11 @@
 """`replay rebuild` and `replay verify`: the live projection code, run from position 0.
 
 A rebuild fills a fresh file, then swaps it in: the whole file for every read model, or one
-read model's tables in one transaction. Verify rebuilds into a scratch file up to the live
-tracked positions and compares table by table, row by row.
+read model's tables in one transaction. Those are recreated as the model's create() made them
+in the fresh file, since the live ones may have an older schema, and filled by column name.
+Verify rebuilds into a scratch file up to the live tracked positions and compares table by
+table: the columns, then the rows by column name (never by position, which a reordered
+schema would fool).
 """
 import os
 import tempfile
@@ -11,6 +14,7 @@ from pathlib import Path
 from types import ModuleType
 
 from eventsourcing.persistence import ApplicationRecorder, Mapper
+from sqlite_utils import Database
 from tqdm import tqdm
 
 from projections import READ_MODELS
@@ -41,13 +45,18 @@ def rebuild(recorder: ApplicationRecorder, mapper: Mapper, data: Path,
     _remove(fresh)
     count = build(recorder, mapper, fresh, models, progress=progress)
     if list(models) == list(READ_MODELS):
-        for suffix in ("-wal", "-shm"):  # stale journals of the old file must not outlive it
-            _remove(Path(str(live) + suffix))
-        os.replace(fresh, live)
+        swap_in(fresh, live)
     else:
         _swap_tables(live, fresh, models)
         _remove(fresh)
     return count
+
+
+def swap_in(fresh: Path, live: Path) -> None:
+    """Rename a finished SQLite file over a live one, whose stale journals must not outlive it."""
+    for suffix in ("-wal", "-shm"):
+        _remove(Path(str(live) + suffix))
+    os.replace(fresh, live)
 
 
 def _swap_tables(live: Path, fresh: Path, models: Sequence[ModuleType]) -> None:
@@ -59,14 +68,31 @@ def _swap_tables(live: Path, fresh: Path, models: Sequence[ModuleType]) -> None:
         db.execute("ATTACH DATABASE ? AS fresh", (str(fresh),))
         with db.atomic():
             for model in models:
-                model.create(db)
-                for table in model.TABLES:
-                    db.execute(f"DELETE FROM main.[{table}]")
-                    db.execute(f"INSERT INTO main.[{table}] SELECT * FROM fresh.[{table}]")
+                _replace_tables(db, model.TABLES)
                 track(db, model, fresh_positions[model.NAME])
         db.execute("DETACH DATABASE fresh")
     finally:
         db.close()
+
+
+def _replace_tables(db: Database, tables: Sequence[str]) -> None:
+    """Drop the live tables; create them from the fresh file's schema; copy the rows by
+    column name; then add their indexes and triggers, so no trigger fires on the copy."""
+    marks = ", ".join("?" for _ in tables)
+    schema = db.execute("SELECT type, sql FROM fresh.sqlite_master WHERE sql IS NOT NULL"
+                        f" AND tbl_name IN ({marks})",
+                        tuple(tables)).fetchall()
+    for table in tables:
+        db.execute(f"DROP TABLE IF EXISTS main.[{table}]")
+    for row in schema:
+        if row["type"] == "table":
+            db.execute(row["sql"])  # stored without a schema name: created in main
+    for table in tables:
+        names = ", ".join(f"[{name}]" for name in _schema(db, table, "fresh"))
+        db.execute(f"INSERT INTO main.[{table}] ({names}) SELECT {names} FROM fresh.[{table}]")
+    for row in schema:
+        if row["type"] != "table":
+            db.execute(row["sql"])
 
 
 def verify(recorder: ApplicationRecorder, mapper: Mapper, data: Path,
@@ -93,15 +119,15 @@ def verify(recorder: ApplicationRecorder, mapper: Mapper, data: Path,
     return differences
 
 
-def _compare(table: str, live, rebuilt, shown: int = 10) -> list[str]:
-    def rows(db) -> set[tuple]:
-        if not db.table(table).exists():
-            return set()
-        return {tuple(row) for row in db.execute(f"SELECT * FROM [{table}]")}
-
-    columns = [c.name for c in rebuilt[table].columns]
-    live_rows, rebuilt_rows = rows(live), rows(rebuilt)
-    out = []
+def _compare(table: str, live: Database, rebuilt: Database, shown: int = 10) -> list[str]:
+    live_columns, rebuilt_columns = _schema(live, table), _schema(rebuilt, table)
+    out = _schema_differences(table, live_columns, rebuilt_columns)
+    columns = [c for c in rebuilt_columns if c in live_columns or not live_columns]
+    if not columns:
+        return out
+    names = ", ".join(f"[{name}]" for name in columns)
+    live_rows = _rows(live, table, names) if live_columns else set()
+    rebuilt_rows = _rows(rebuilt, table, names)
     for label, extra in (("only in projections.db", live_rows - rebuilt_rows),
                          ("only in the rebuild", rebuilt_rows - live_rows)):
         for row in sorted(extra, key=repr)[:shown]:
@@ -109,6 +135,29 @@ def _compare(table: str, live, rebuilt, shown: int = 10) -> list[str]:
         if len(extra) > shown:
             out.append(f"{table}: {label}: ... and {len(extra) - shown} more rows")
     return out
+
+
+def _schema(db: Database, table: str, schema: str = "main") -> dict[str, str]:
+    """Column name → declared type, in order; empty when the table does not exist."""
+    return {row["name"]: row["type"].upper()
+            for row in db.execute(f"PRAGMA {schema}.table_info([{table}])")}
+
+
+def _schema_differences(table: str, live: dict[str, str], rebuilt: dict[str, str]) -> list[str]:
+    if not live:
+        return [f"{table}: schema differs: the table is missing from projections.db"]
+    found = []
+    for label, mine, other in (("projections.db", live, rebuilt), ("the rebuild", rebuilt, live)):
+        extra = [f"{name} {kind}" for name, kind in mine.items() if name not in other]
+        if extra:
+            found.append(f"columns only in {label}: {', '.join(extra)}")
+    found += [f"column {name} is {live[name]} in projections.db, {kind} in the rebuild"
+              for name, kind in rebuilt.items() if name in live and live[name] != kind]
+    return [f"{table}: schema differs: {difference}" for difference in found]
+
+
+def _rows(db: Database, table: str, names: str) -> set[tuple]:
+    return {tuple(row) for row in db.execute(f"SELECT {names} FROM [{table}]")}
 
 
 def _remove(path: Path) -> None:

@@ -3,11 +3,11 @@
 
 A line is one stored event exactly as the store holds it: originator id and version, topic,
 and the stored state, as text when it is UTF-8 (JSON, the default) or base64 when a cipher
-or compressor made it binary. Import writes into an empty log only, after reading the whole
-input once to check every line, so a malformed file appends nothing.
+or compressor made it binary. Import (`replay.importer`) reads the lines back with
+`stored_event`, into an empty log only, and all of them or none.
 """
 import base64
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from typing import Any
 from uuid import UUID
 
@@ -15,8 +15,6 @@ import orjson
 from eventsourcing.persistence import ApplicationRecorder, StoredEvent
 
 from replay.audit import notifications
-
-BATCH = 1000  # events per transaction on import
 
 
 class TransferError(Exception):
@@ -59,32 +57,3 @@ def stored_event(line: bytes, number: int) -> StoredEvent:
                            originator_version=version, topic=fields["topic"], state=state)
     except (orjson.JSONDecodeError, TypeError, ValueError, AttributeError) as error:
         raise TransferError(f"line {number}: {error}") from None
-
-
-def check(lines: Iterable[bytes]) -> int:
-    """Read every line once without writing; return how many events there are."""
-    count = 0
-    for number, line in enumerate(lines, start=1):
-        if line.strip():
-            stored_event(line, number)
-            count += 1
-    return count
-
-
-def import_lines(recorder: ApplicationRecorder, lines: Iterable[bytes]) -> int:
-    """Append the events in file order (so their log order is kept) into an empty log."""
-    if recorder.max_notification_id():
-        raise TransferError("the target log is not empty: import only into a new data directory")
-    batch: list[StoredEvent] = []
-    count = 0
-    for number, line in enumerate(lines, start=1):
-        if not line.strip():
-            continue
-        batch.append(stored_event(line, number))
-        if len(batch) == BATCH:
-            recorder.insert_events(batch)
-            count, batch = count + len(batch), []
-    if batch:
-        recorder.insert_events(batch)
-        count += len(batch)
-    return count

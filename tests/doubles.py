@@ -31,6 +31,7 @@ class CountingIds:
     def __init__(self, start: datetime = START) -> None:
         self._ms = int(start.timestamp() * 1000)
         self._counters: dict[str, itertools.count] = defaultdict(lambda: itertools.count(1))
+        self._last_number = 0
 
     def _next(self, kind: str) -> int:
         return next(self._counters[kind])
@@ -42,7 +43,12 @@ class CountingIds:
         return str(ULID.from_bytes(self._ms.to_bytes(6, "big") + n.to_bytes(10, "big"))).lower()
 
     def number(self) -> int:
-        return self._next("number")
+        self._last_number += 1
+        return self._last_number
+
+    def observe(self, number: int) -> None:
+        """Like `Ids.observe`: later numbers are above `number`."""
+        self._last_number = max(self._last_number, number)
 
     def hex(self, nbytes: int) -> str:
         """`nbytes` bytes as hex, like `secrets.token_hex`: the counter, zero-padded."""

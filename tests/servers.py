@@ -41,7 +41,8 @@ class Server:
             if self.process.poll() is not None:
                 raise RuntimeError(f"server exited: {self.output.read_text()[-2000:]}")
             try:
-                if httpx.get(self.url + "/health", timeout=0.5).status_code == 200:
+                # 503: serving, with read models behind or faults (the test looks at them)
+                if httpx.get(self.url + "/health", timeout=0.5).status_code in (200, 503):
                     return self
             except httpx.TransportError:
                 time.sleep(0.05)

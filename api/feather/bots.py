@@ -59,9 +59,9 @@ async def get_me(bot: CurrentBot) -> JSON:
 @router.post("/v1/bot/{token}/getUpdates", response_model=Ok[list[Update]],
              operation_id="featherchat_getUpdates",
              openapi_extra=documented(GetUpdates, required=False))
-async def get_updates(bot: CurrentBot, runtime: CurrentRuntime,
-                      body: Params[GetUpdates]) -> JSON:
-    return ok(await take_updates(runtime, bot, body))
+async def get_updates(bot: CurrentBot, runtime: CurrentRuntime, body: Params[GetUpdates],
+                      request: Request) -> JSON:
+    return ok(await take_updates(runtime, bot, body, request))
 
 
 @router.get("/v1/bot/{token}/sendMessage", response_model=Ok[SentMessage],
@@ -82,7 +82,7 @@ async def any_method(method: str, request: Request, bot: CurrentBot,
     if name == "getme":
         return ok(me(bot))
     if name == "getupdates":
-        return ok(await take_updates(runtime, bot, await parse(request, GetUpdates)))
+        return ok(await take_updates(runtime, bot, await parse(request, GetUpdates), request))
     if name == "sendmessage":
         return ok(await send(runtime, bot, await parse(request, SendMessage)))
     raise HTTPException(404, "method not found")
@@ -93,31 +93,46 @@ def me(bot: dict) -> dict:
             "username": bot["name"]}
 
 
-async def take_updates(runtime: Runtime, bot: dict, params: GetUpdates) -> list[dict]:
-    """Everything queued (up to `limit`), or wait up to `timeout` for the next append."""
+async def take_updates(runtime: Runtime, bot: dict, params: GetUpdates,
+                       request: Request) -> list[dict]:
+    """Everything queued (up to `limit`), or wait up to `timeout` for the next append (a
+    server stopping answers at once)."""
     address, limit = bot["fingerprint"], min(max(params.limit or 100, 1), 100)
     loop = asyncio.get_running_loop()
     deadline = loop.time() + min(params.timeout, MAX_TIMEOUT)
     with runtime.waiters.watch(address) as woken:
         while True:
             woken.clear()
-            items = await take(runtime, address, limit, via="featherchat.getUpdates")
+            items = await take(runtime, address, limit, "featherchat.getUpdates", request)
             if items:
                 return [render.update(item) for item in items]
             remaining = deadline - loop.time()
-            if remaining <= 0 or not await wait(woken, remaining):
+            if runtime.stopping or remaining <= 0 or not await wait(woken, remaining):
                 return []
 
 
-async def take(runtime: Runtime, address: str, limit: int, via: str) -> list[dict]:
+async def take(runtime: Runtime, address: str, limit: int, via: str,
+               request: Request) -> list[dict]:
     """Read what is queued for an address and remove it (featherChat's delete-on-read),
-    recorded as UpdatesConfirmed before the caller answers. One reader per queue at a time."""
+    recorded as UpdatesConfirmed before the caller answers. One reader per queue at a time.
+
+    Never for a reader that is gone; and what the confirmation took goes back, under its
+    ids, if the reader left before the answer could be written. Only a crash between the
+    confirmation and the write loses an answer (the README says so)."""
     async with runtime.waiters.reading(address):
+        if await request.is_disconnected():
+            return []
         items = updates.pending(runtime.db, address, limit)
-        if items:
-            up_to = items[-1]["update_id"]
-            await runtime.writer.run(
-                lambda unit: runtime.app.confirm_updates(unit, address, up_to, via))
+        if not items:
+            return items
+        ids = [item["update_id"] for item in items]
+        await runtime.writer.run(
+            lambda unit: runtime.app.confirm_updates(unit, address, ids[-1], via, ids))
+        if await request.is_disconnected():
+            taken = [(item["update_id"], item["id"]) for item in items]
+            await runtime.writer.run(lambda unit: runtime.app.return_updates(
+                unit, address, taken, "the reader left before the answer was written"))
+            return []
     return items
 
 

@@ -8,7 +8,7 @@ from fastapi.routing import APIRoute
 
 from api.params import ParamsError
 from api.responses import JSON
-from domain.errors import DomainError
+from domain.errors import DomainError, Kind
 
 
 def envelope(description: str, status: int = 200) -> JSON:
@@ -22,8 +22,8 @@ class FeatherRoute(APIRoute):
         async def answer(request: Request) -> Response:
             try:
                 return await handle(request)
-            except DomainError as error:
-                return envelope(error.message)
+            except DomainError as error:  # the server's own trouble is no logical failure
+                return envelope(error.message, 503 if error.kind is Kind.UNAVAILABLE else 200)
             except ParamsError as error:
                 return envelope(error.description)
 

@@ -3,7 +3,7 @@ from domain.naming import display_name
 
 
 def message(item: dict) -> dict:
-    fingerprint = item["sender_fp"]
+    fingerprint = item["sender_fp"] or ""  # "" only if the sender's account is unreadable
     sender: dict = {"id": fingerprint, "is_bot": bool(item["sender_is_bot"])}
     if not item["sender_is_bot"]:
         sender["first_name"] = display_name(fingerprint)

@@ -2,9 +2,10 @@
 import base64
 import binascii
 
-from fastapi import APIRouter, WebSocket, WebSocketDisconnect
+import orjson
+from fastapi import APIRouter, Request, WebSocket, WebSocketDisconnect
 
-from api.auth import INVALID_TOKEN, CurrentUser, account_for_token
+from api.auth import INVALID_TOKEN, CurrentUser, account_for_token, bearer
 from api.deps import CurrentRuntime
 from api.feather import render
 from api.feather.bots import ok, take
@@ -20,12 +21,14 @@ from api.feather.schemas import (
 from api.params import Params, documented
 from api.responses import JSON
 from api.runtime import Runtime
+from api.sockets import RESTARTING
 from domain.errors import invalid, not_found
 from domain.naming import normalize_chat_id
 from projections import directory
 
 router = APIRouter(tags=["featherChat v1: users"], route_class=FeatherRoute)
 INBOX_PAGE = 100
+SUBPROTOCOL = "botbus"
 
 
 @router.post("/v1/users/register", response_model=Ok[RegisteredUser],
@@ -48,30 +51,65 @@ async def send(user: CurrentUser, runtime: CurrentRuntime, body: Params[SendUser
 
 
 @router.get("/v1/messages/inbox", response_model=Ok[list[Update]])
-async def inbox(user: CurrentUser, runtime: CurrentRuntime) -> JSON:
+async def inbox(user: CurrentUser, runtime: CurrentRuntime, request: Request) -> JSON:
     """Oldest first; a read removes what it returns (recorded as UpdatesConfirmed)."""
-    items = await take(runtime, user["fingerprint"], INBOX_PAGE, via="featherchat.inbox")
+    items = await take(runtime, user["fingerprint"], INBOX_PAGE, "featherchat.inbox", request)
     return ok([render.inbox_item(item) for item in items])
 
 
 @router.websocket("/v1/ws")
 async def live(websocket: WebSocket, token: str = "") -> None:
-    """Messages for the user arrive here as JSON frames while the socket is open."""
+    """Messages for the user arrive here as JSON frames; the client acknowledges each."""
     runtime: Runtime = websocket.app.state.runtime
+    offered = websocket.scope.get("subprotocols", [])
+    token = socket_token(websocket, offered) or token
     user = account_for_token(runtime.db, token, ("user",))
-    await websocket.accept()
+    await websocket.accept(subprotocol=SUBPROTOCOL if SUBPROTOCOL in offered else None)
     if user is None:
         await websocket.send_json({"ok": False, "description": INVALID_TOKEN})
         await websocket.close(4003)
         return
-    runtime.sockets.add(user["fingerprint"], websocket)
+    if runtime.stopping:
+        await websocket.close(RESTARTING)
+        return
+    live_socket = runtime.sockets.add(user["fingerprint"], websocket)
     try:
         while True:
-            await websocket.receive_text()  # clients may ping; nothing else is expected
+            frame = await websocket.receive()
+            if frame["type"] == "websocket.disconnect":
+                break
+            acked = acks(frame.get("text"))
+            if acked:
+                runtime.sockets.acknowledge(live_socket, acked)
     except WebSocketDisconnect:
         pass
     finally:
-        runtime.sockets.remove(user["fingerprint"], websocket)
+        runtime.sockets.remove(live_socket)
+
+
+def socket_token(websocket: WebSocket, offered: list[str]) -> str:
+    """The token from `Authorization: Bearer`, or the subprotocol `bearer.<token>`: neither
+    reaches an access log, unlike the query string."""
+    header = bearer(websocket.headers.get("authorization"))
+    if header:
+        return header
+    for protocol in offered:
+        if protocol.startswith("bearer."):
+            return protocol.removeprefix("bearer.")
+    return ""
+
+
+def acks(text: str | None) -> list[str]:
+    """The message ids of `{"ack": id}` or `{"ack": [ids]}`; anything else is a keep-alive."""
+    if not text or '"ack"' not in text:
+        return []
+    try:
+        parsed = orjson.loads(text)
+    except orjson.JSONDecodeError:
+        return []
+    ids = parsed.get("ack") if isinstance(parsed, dict) else None
+    ids = [ids] if isinstance(ids, str) else ids
+    return [i for i in ids if isinstance(i, str)] if isinstance(ids, list) else []
 
 
 def recipient(runtime: Runtime, to: str) -> str:

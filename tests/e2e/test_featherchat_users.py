@@ -1,15 +1,12 @@
 """featherChat v1 user side against a real server (telegram.md decision 4): registration and
-alias rules, every content kind a user sends and the exact update the bot gets, the inbox, and
-live delivery over the WebSocket."""
+alias rules, every content kind a user sends and the exact update the bot gets, and the inbox.
+Live delivery over the WebSocket is in test_live_sockets.py."""
 import base64
-import json
 import secrets
 import time
 import uuid
 
 import pytest
-from websockets.exceptions import ConnectionClosed
-from websockets.sync.client import connect
 
 from tests.conftest import fingerprint, register_bot, register_user, send_as_user
 
@@ -331,63 +328,3 @@ def test_echo_round_trip_user_to_bot_to_inbox(http):
     reply = bot_send(http, bot, update["message"]["chat"]["id"],
                      "Echo: " + update["message"]["text"])
     assert [item["message"] for item in inbox(http, user)] == [bot_message(bot, reply)]
-
-
-# WebSocket
-
-def test_live_socket_gets_frames_and_delivered_is_true(http, server):
-    bot, user = register_bot(http), register_user(http)
-    with connect(ws_url(server, user["token"]), open_timeout=5) as ws:
-        time.sleep(SETTLE)
-        sent = [bot_send(http, bot, user["fingerprint"], text) for text in ("a", "b", "c")]
-        assert [s["delivered"] for s in sent] == [True, True, True]
-        frames = [json.loads(ws.recv(timeout=5)) for _ in sent]
-    for frame, result in zip(frames, sent, strict=True):
-        assert frame["message"] == bot_message(bot, result)
-        assert set(frame) <= {"update_id", "message"}
-    assert inbox(http, user) == []
-
-
-def test_after_disconnect_messages_wait_in_the_inbox(http, server):
-    bot, user = register_bot(http), register_user(http)
-    with connect(ws_url(server, user["token"]), open_timeout=5) as ws:
-        time.sleep(SETTLE)
-        live = bot_send(http, bot, user["fingerprint"], "live")
-        assert live["delivered"] is True
-        assert json.loads(ws.recv(timeout=5))["message"]["text"] == "live"
-    time.sleep(SETTLE)
-    later = bot_send(http, bot, user["fingerprint"], "later")
-    assert later["delivered"] is False
-    assert [item["message"] for item in inbox(http, user)] == [bot_message(bot, later)]
-
-
-def test_socket_only_gets_its_own_users_messages(http, server):
-    bot, alice, bob = register_bot(http), register_user(http), register_user(http)
-    with connect(ws_url(server, alice["token"]), open_timeout=5) as ws:
-        time.sleep(SETTLE)
-        assert bot_send(http, bot, bob["fingerprint"], "for bob")["delivered"] is False
-        with pytest.raises(TimeoutError):
-            ws.recv(timeout=0.3)
-    assert [item["message"]["text"] for item in inbox(http, bob)] == ["for bob"]
-
-
-def test_messages_queued_before_connecting_stay_in_the_inbox(http, server):
-    bot, user = register_bot(http), register_user(http)
-    bot_send(http, bot, user["fingerprint"], "early")
-    with connect(ws_url(server, user["token"]), open_timeout=5) as ws:
-        time.sleep(SETTLE)
-        assert bot_send(http, bot, user["fingerprint"], "live")["delivered"] is True
-        assert json.loads(ws.recv(timeout=5))["message"]["text"] == "live"
-    assert [item["message"]["text"] for item in inbox(http, user)] == ["early"]
-
-
-@pytest.mark.parametrize("token", [None, "", "nope", "{bot_token}", "a" * 5000])
-def test_bad_socket_token_gets_an_error_frame_and_close_4003(http, server, token):
-    bot = register_bot(http)
-    if token is not None:
-        token = token.format(bot_token=bot["token"])
-    with connect(ws_url(server, token), open_timeout=5) as ws:
-        assert json.loads(ws.recv(timeout=5)) == INVALID_TOKEN
-        with pytest.raises(ConnectionClosed) as closed:
-            ws.recv(timeout=5)
-    assert closed.value.rcvd is not None and closed.value.rcvd.code == 4003

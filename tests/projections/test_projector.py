@@ -3,17 +3,21 @@
 The clock and ids are doubles, so two runs of one workload give identical tables, and a
 rebuild must give the very rows the live projector wrote.
 """
+import sqlite3
 from collections.abc import Callable
 from types import SimpleNamespace
 from typing import Any
+from uuid import uuid4
 
 import pytest
+from eventsourcing.persistence import StoredEvent
 
 from domain.application import Botbus
+from domain.errors import DomainError
 from domain.unit import Unit
 from projections import READ_MODELS, directory, messages, updates
 from projections.db import PROJECTIONS_FILE, open_projections
-from projections.projector import Projector, tracked_positions
+from projections.projector import Projector, faults, tracked_positions
 from replay.rebuild import rebuild, verify
 from tests.doubles import CountingIds, FixedClock
 
@@ -60,6 +64,9 @@ class Log:
         bot_b = self.run(lambda u: self.app.register_bot(u, "beta", BOT_B))
         user = self.run(lambda u: self.app.register_user(u, USER, alias="carol"))
         return bot_a, bot_b, user
+
+    def register_user_only(self):
+        return self.run(lambda u: self.app.register_user(u, "dd" * 16))
 
     def send(self, sender_id: str, to: str, text: str, delivered: bool = False,
              project: bool = True):
@@ -167,27 +174,75 @@ def test_a_repeated_confirmation_records_and_deletes_nothing_more(log):
     assert queued(log.db, BOT_A) == [(2, "a2")]
 
 
-def test_delivered_messages_are_stored_but_not_queued(log):
+def test_a_live_message_takes_its_place_in_the_queue_but_reads_skip_it_while_in_flight(log):
     bot_a, _, _ = log.register()
     live = log.send(bot_a.bot_id, USER, "live", delivered=True)
     assert queued(log.db, USER) == []
     stored = messages.get(log.db, str(live.message_id))
     assert stored["content"] == {"text": "live"} and stored["delivered"] == 1
     assert stored["sender_fp"] == BOT_A and stored["sender_is_bot"] == 1
+    assert updates.in_flight_item(log.db, str(live.message_id))["update_id"] == 1
     log.send(bot_a.bot_id, USER, "later")
-    assert queued(log.db, USER) == [(1, "later")]  # the live one took no number
+    assert queued(log.db, USER) == [(2, "later")]
+    assert updates.in_flight(log.db) == [str(live.message_id)]
 
 
-def test_a_failed_live_delivery_queues_the_message_with_the_next_update_id(log):
+def test_an_acknowledged_live_message_leaves_the_queue_for_good(log):
+    bot_a, _, _ = log.register()
+    live = log.send(bot_a.bot_id, USER, "live", delivered=True)
+    assert log.run(lambda u: log.app.acknowledge_message(u, live.message_id, USER)) is True
+    assert updates.in_flight(log.db) == [] and count(log.db, "updates") == 0
+    again = log.run(lambda u: log.app.acknowledge_message(u, live.message_id, USER))
+    failed = log.run(lambda u: log.app.requeue_message(u, live.message_id, "late"))
+    assert again is False and failed is False and queued(log.db, USER) == []
+    assert verify(log.app.recorder, log.app.mapper, log.data) == []
+
+
+def test_only_the_recipient_can_acknowledge_a_message(log):
+    bot_a, _, _ = log.register()
+    live = log.send(bot_a.bot_id, USER, "live", delivered=True)
+    with pytest.raises(DomainError, match="message not found"):
+        log.run(lambda u: log.app.acknowledge_message(u, live.message_id, BOT_B))
+    assert updates.in_flight(log.db) == [str(live.message_id)]
+
+
+def test_a_failed_live_delivery_shows_the_message_under_its_original_update_id(log):
     bot_a, _, user = log.register()
-    log.send(bot_a.bot_id, USER, "queued")
     live = log.send(bot_a.bot_id, USER, "pushed", delivered=True)
-    assert queued(log.db, USER) == [(1, "queued")]
+    log.send(bot_a.bot_id, USER, "queued")
+    assert queued(log.db, USER) == [(2, "queued")]
     assert log.run(lambda u: log.app.requeue_message(u, live.message_id, "socket closed"))
-    assert queued(log.db, USER) == [(1, "queued"), (2, "pushed")]
+    assert queued(log.db, USER) == [(1, "pushed"), (2, "queued")]
     assert messages.get(log.db, str(live.message_id))["delivered"] == 0
     again = log.run(lambda u: log.app.requeue_message(u, live.message_id, "socket closed"))
     assert again is False and count(log.db, "updates") == 2
+    assert verify(log.app.recorder, log.app.mapper, log.data) == []
+
+
+def test_a_read_confirms_exactly_the_ids_it_returned_never_an_in_flight_one(log):
+    bot_a, _, _ = log.register()
+    log.send(bot_a.bot_id, USER, "first")
+    live = log.send(bot_a.bot_id, USER, "pushed", delivered=True)
+    log.send(bot_a.bot_id, USER, "third")
+    assert queued(log.db, USER) == [(1, "first"), (3, "third")]
+    log.run(lambda u: log.app.confirm_updates(u, USER, 3, via="test", update_ids=[1, 3]))
+    assert queued(log.db, USER) == [] and updates.in_flight(log.db) == [str(live.message_id)]
+    log.run(lambda u: log.app.requeue_message(u, live.message_id, "socket closed"))
+    assert queued(log.db, USER) == [(2, "pushed")]
+    log.run(lambda u: log.app.confirm_updates(u, USER, 2, via="test", update_ids=[2]))
+    assert queued(log.db, USER) == []  # below an earlier confirmation, still recorded
+    assert verify(log.app.recorder, log.app.mapper, log.data) == []
+
+
+def test_returned_updates_come_back_under_their_ids_and_the_counter_goes_on(log):
+    _, _, user = log.register()
+    sent = [log.send(user.user_id, BOT_A, text) for text in ("a", "b")]
+    log.run(lambda u: log.app.confirm_updates(u, BOT_A, 2, via="test", update_ids=[1, 2]))
+    assert queued(log.db, BOT_A) == []
+    back = [(1, str(sent[0].message_id)), (2, str(sent[1].message_id))]
+    assert log.run(lambda u: log.app.return_updates(u, BOT_A, back, "connection closed"))
+    log.send(user.user_id, BOT_A, "c")
+    assert queued(log.db, BOT_A) == [(1, "a"), (2, "b"), (3, "c")]
     assert verify(log.app.recorder, log.app.mapper, log.data) == []
 
 
@@ -226,35 +281,72 @@ def test_the_projector_resumes_after_reopening_without_reapplying(log):
     assert queued(log.db, BOT_A)[-1] == (4, "after reopen")
 
 
-def test_a_failed_batch_commits_neither_rows_nor_positions(log):
-    """Rows and tracking commit together: a read model that fails at position 17 leaves
-    every read model at the end of the last whole batch, and a new projector resumes there."""
-    _, _, user = log.register()
-    assert log.last_position == 13  # two bots (5 events each), a user with an alias (3)
-    for index in range(6):
-        log.send(user.user_id, BOT_A, str(index), project=False)  # positions 14..19
-
-    def fail_at_17(event, db, position):
-        if position == 17:
-            raise RuntimeError("projection bug")
+def poisoned_projector(log: Log, error: Exception, at: int) -> Projector:
+    """A fresh projections file and a projector whose extra read model fails at `at`."""
+    def fail(event, db, position):
+        if position == at:
+            raise error
 
     poison = SimpleNamespace(NAME="poison", VERSION=1, TABLES=(), create=lambda db: None,
-                             apply=fail_at_17)
+                             apply=fail)
     log.db.close()
     (log.data / PROJECTIONS_FILE).unlink()
     log.db = open_projections(log.data / PROJECTIONS_FILE)
-    projector = Projector(log.app.recorder, log.app.mapper, log.db, [*READ_MODELS, poison],
-                          batch_size=2)
-    with pytest.raises(RuntimeError, match="projection bug"):
-        projector.catch_up()  # batches 1-2, ..., 15-16 commit; 17-18 fails
-    assert tracked_positions(log.db) == {model.NAME: 16 for model in READ_MODELS}
-    assert queued(log.db, BOT_A) == [(1, "0"), (2, "1"), (3, "2")]  # positions 14..16
-    assert log.db.execute("SELECT max(position) FROM messages").fetchone()[0] == 16
+    return Projector(log.app.recorder, log.app.mapper, log.db, [*READ_MODELS, poison],
+                     batch_size=2)
+
+
+def sends_after_registering(log: Log) -> None:
+    _, _, user = log.register()
+    assert log.last_position == 16  # two bots (6 events each), a user with an alias (4)
+    for index in range(6):
+        log.send(user.user_id, BOT_A, str(index), project=False)  # positions 17..22
+
+
+def test_an_operational_error_commits_neither_rows_nor_positions_and_is_retried(log):
+    """Rows and tracking commit together: a read model that fails at position 19 with an
+    operational error (disk full, I/O) leaves every read model at the end of the last whole
+    batch, and a new projector resumes there."""
+    sends_after_registering(log)
+    projector = poisoned_projector(log, sqlite3.OperationalError("disk I/O error"), at=19)
+    with pytest.raises(sqlite3.OperationalError, match="disk I/O"):
+        projector.catch_up()  # batches 1-2, ..., 17-18 commit; 19-20 fails
+    assert tracked_positions(log.db) == {model.NAME: 18 for model in READ_MODELS}
+    assert queued(log.db, BOT_A) == [(1, "0"), (2, "1")]  # positions 17, 18
+    assert log.db.execute("SELECT max(position) FROM messages").fetchone()[0] == 18
+    assert projector.faults == []
 
     log.reopen()
-    assert log.projector.catch_up() == 3
+    assert log.projector.catch_up() == 4
     assert [update_id for update_id, _ in queued(log.db, BOT_A)] == [1, 2, 3, 4, 5, 6]
     assert verify(log.app.recorder, log.app.mapper, log.data) == []
+
+
+def test_an_event_a_read_model_cannot_apply_is_set_aside_loudly_and_the_rest_goes_on(
+        log, caplog):
+    sends_after_registering(log)
+    projector = poisoned_projector(log, RuntimeError("projection bug"), at=19)
+    assert projector.catch_up() == 22
+    assert set(tracked_positions(log.db).values()) == {22}
+    assert [update_id for update_id, _ in queued(log.db, BOT_A)] == [1, 2, 3, 4, 5, 6]
+    fault = {"model": "poison", "position": 19, "event": "Message.Sent",
+             "error": "RuntimeError: projection bug"}
+    assert [{k: f[k] for k in fault} for f in projector.faults] == [fault]
+    assert [{k: f[k] for k in fault} for f in faults(log.db)] == [fault]
+    logged = [r for r in caplog.records if r.levelname == "ERROR"]
+    assert logged and logged[0].position == 19 and logged[0].event == "Message.Sent"
+
+
+def test_an_event_that_no_longer_decodes_is_a_fault_of_every_read_model(log):
+    sends_after_registering(log)
+    log.app.recorder.insert_events([StoredEvent(
+        originator_id=uuid4(), originator_version=1, topic="os:system", state=b"{}")])
+    log.send(log.register_user_only().user_id, BOT_A, "after", project=False)
+    log.reopen()
+    log.projector.catch_up()
+    assert [(f["model"], f["position"], f["event"]) for f in log.projector.faults] == [
+        ("*", 23, "os:system")]
+    assert queued(log.db, BOT_A)[-1] == (7, "after")
 
 
 def test_a_read_model_whose_version_changed_is_replayed_when_the_projector_opens(
@@ -284,7 +376,7 @@ def test_a_rebuild_reproduces_the_live_tables_exactly(log):
     log.reopen()
     assert dump(log.db) == live
     assert queued(log.db, BOT_A) == [(2, "a2"), (3, "bot to bot")]
-    assert queued(log.db, USER) == [(1, "queued")]
+    assert queued(log.db, USER) == [(2, "queued")]  # 1 went live
 
 
 def test_the_same_workload_gives_the_same_tables_in_every_run(tmp_path):

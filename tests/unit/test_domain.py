@@ -10,9 +10,9 @@ from eventsourcing.persistence import IntegrityError
 from domain import naming
 from domain.application import ALIAS_TAKEN, FINGERPRINT_TAKEN, Botbus
 from domain.bots import Bot
-from domain.claims import ALIAS, FINGERPRINT, Claim, claim_id
+from domain.claims import ALIAS, FINGERPRINT, NUMBER, Claim, claim_id
 from domain.errors import DomainError, Kind
-from domain.ids import aggregate_id
+from domain.ids import Ids, aggregate_id
 from domain.messages import Message
 from domain.tokens import hash_token
 from domain.unit import Unit
@@ -104,8 +104,9 @@ def test_register_bot_records_registration_tokens_and_claims_with_injected_ids_a
 
     events = recorded(app)
     assert [type(e) for e in events] == [
-        Bot.Registered, Bot.TokenIssued, Bot.TokenIssued, Claim.Claimed, Claim.Claimed]
-    registered, feather, api, fp_claim, alias_claim = events
+        Bot.Registered, Bot.TokenIssued, Bot.TokenIssued, Claim.Claimed, Claim.Claimed,
+        Claim.Claimed]
+    registered, feather, api, fp_claim, number_claim, alias_claim = events
     assert all(e.timestamp == clock() for e in events)
     assert registered.originator_id == aggregate_id(bot_id)
     assert (registered.bot_id, registered.number, registered.name, registered.fingerprint,
@@ -117,6 +118,8 @@ def test_register_bot_records_registration_tokens_and_claims_with_injected_ids_a
     assert (alias_claim.namespace, alias_claim.name, alias_claim.owner_id) == (
         ALIAS, "weatherbot", bot_id)
     assert fp_claim.originator_id == claim_id(FINGERPRINT, BOT_FP)
+    assert (number_claim.namespace, number_claim.name, number_claim.owner_id) == (
+        NUMBER, "1", bot_id)
 
 
 def test_tokens_are_stored_only_as_hashes(app):
@@ -147,18 +150,19 @@ def test_register_user_records_registration_and_fingerprint_claim(app, clock):
     assert (done.user_id, done.number, done.fingerprint) == (user_id, 1, USER_FP)
     assert done.token == expected_ids(1, "secret", 32)[0]
     events = recorded(app)
-    assert [type(e) for e in events] == [User.Registered, Claim.Claimed]
-    registered, claim = events
+    assert [type(e) for e in events] == [User.Registered, Claim.Claimed, Claim.Claimed]
+    registered, claim, number_claim = events
     assert registered.originator_id == aggregate_id(user_id)
     assert (registered.user_id, registered.number, registered.name, registered.fingerprint,
             registered.token_hash) == (user_id, 1, USER_FP[:12], USER_FP, hash_token(done.token))
     assert (claim.namespace, claim.name, claim.owner_id) == (FINGERPRINT, USER_FP, user_id)
+    assert (number_claim.namespace, number_claim.name) == (NUMBER, "1")
     assert all(e.timestamp == clock() for e in events)
 
 
 def test_register_user_with_name_and_alias_claims_the_lowercased_alias(app):
     done = run(app, lambda u: app.register_user(u, USER_FP, name="Alice A.", alias="Alice"))
-    registered, fp_claim, alias_claim = recorded(app)
+    registered, fp_claim, number_claim, alias_claim = recorded(app)
     assert registered.name == "Alice A."
     assert (alias_claim.namespace, alias_claim.name, alias_claim.owner_id) == (
         ALIAS, "alice", done.user_id)
@@ -362,7 +366,7 @@ def test_the_same_commands_record_the_same_log_in_every_run():
         logs.append([(n.id, n.topic, n.originator_id, n.originator_version, n.state)
                      for n in app.recorder.select_notifications(start=1, limit=100)])
         app.close()
-    assert logs[0] == logs[1] and len(logs[0]) == 12
+    assert logs[0] == logs[1] and len(logs[0]) == 14
 
 
 # Naming rules (domain/naming.py)
@@ -450,3 +454,43 @@ def test_chat_id_is_stripped_of_non_hex_then_lowercased(chat_id, address):
 
 def test_display_name_is_the_first_twelve_fingerprint_chars():
     assert naming.display_name(USER_FP) == USER_FP[:12]
+
+
+# account numbers
+
+def test_a_number_taken_in_the_log_is_never_handed_out_again(app, ids):
+    """A clock stepped back (or a restart after one) makes the generator repeat a number:
+    the command skips every number the log has claimed, and the generator moves past it."""
+    first = run(app, lambda u: app.register_bot(u, "OneBot", BOT_FP))
+    ids._last_number = 0  # the generator starts over, as after a clock step back
+    second = run(app, lambda u: app.register_user(u, USER_FP))
+    third = run(app, lambda u: app.register_user(u, "ee" * 16))
+    assert (first.number, second.number, third.number) == (1, 2, 3)
+    claims = [e for e in recorded(app) if isinstance(e, Claim.Claimed) and e.namespace == NUMBER]
+    assert [c.name for c in claims] == ["1", "2", "3"]
+
+
+def test_two_registrations_in_one_batch_get_two_numbers_even_if_the_generator_repeats(app, ids):
+    def both(unit: Unit) -> tuple:
+        one = app.register_user(unit, USER_FP)
+        ids._last_number = 0
+        return one, app.register_user(unit, BOT_FP)
+
+    one, two = run(app, both)
+    assert (one.number, two.number) == (1, 2)
+
+
+def test_a_second_claim_of_one_number_is_refused_by_the_store(app):
+    run(app, lambda u: app.register_user(u, USER_FP))
+    duplicate = Claim(namespace=NUMBER, name="1", owner_id="someone", timestamp=START)
+    with pytest.raises(IntegrityError):
+        app.save(duplicate)
+
+
+def test_the_real_generator_never_repeats_or_goes_below_an_observed_number():
+    generator = Ids()
+    first = generator.number()
+    generator.observe(first + 1_000_000)
+    assert generator.number() == first + 1_000_001
+    numbers = [generator.number() for _ in range(1000)]
+    assert numbers == sorted(set(numbers)) and numbers[0] > first + 1_000_001

@@ -27,7 +27,7 @@ def registered_twice(save) -> list[tuple]:
 def test_records_what_the_library_save_records():
     ours = registered_twice(lambda app, *aggregates: app.save(*aggregates))
     library = registered_twice(lambda app, *aggregates: Application.save(app, *aggregates))
-    assert ours == library and len(ours) == 6  # bot, 2 tokens, 2 claims, message
+    assert ours == library and len(ours) == 7  # bot, 2 tokens, 3 claims, message
 
 
 def test_events_given_directly_still_take_the_library_path():
@@ -35,7 +35,7 @@ def test_events_given_directly_still_take_the_library_path():
     unit = app.new_unit()
     app.register_user(unit, "ef" * 16)
     events = [event for aggregate in unit.aggregates for event in aggregate.collect_events()]
-    assert len(app.save(*events)) == len(events) == 2
+    assert len(app.save(*events)) == len(events) == 3
 
 
 def test_snapshots_are_still_taken_at_the_interval():

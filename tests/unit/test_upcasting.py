@@ -104,7 +104,7 @@ def test_a_v2_registration_is_stored_with_its_class_version(app):
     unit = app.new_unit()
     app.register_bot(unit, "NewBot", "ff" * 16, description="fresh")
     app.save(*unit.aggregates)
-    position = app.recorder.max_notification_id() - 4  # Registered, 2 tokens, 2 claims
+    position = app.recorder.max_notification_id() - 5  # Registered, 2 tokens, 3 claims
     state = stored_state(app, position)
     assert state["class_version"] == 2 and state["description"] == "fresh"
 

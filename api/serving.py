@@ -1,0 +1,21 @@
+"""The uvicorn server, told of a stop before it waits for open requests."""
+import socket
+
+import uvicorn
+from fastapi import FastAPI
+
+
+class Graceful(uvicorn.Server):
+    """uvicorn waits for every open request before the app's lifespan hears of a stop, so
+    parked long polls would hold a SIGTERM for their whole timeout: the runtime hears first
+    (polls answer, sockets close with 1012), then uvicorn stops as usual."""
+
+    def __init__(self, config: uvicorn.Config, app: FastAPI) -> None:
+        super().__init__(config)
+        self.botbus_app = app
+
+    async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+        runtime = getattr(self.botbus_app.state, "runtime", None)
+        if runtime is not None:
+            runtime.begin_stop()
+        await super().shutdown(sockets)

@@ -1,0 +1,160 @@
+"""The core under faults, against a real `botbus serve`: each fault is injected through
+tests/faults/sitecustomize.py where it cannot be caused from outside (a clock that repeats
+account numbers, a read model that cannot apply an event, failing snapshot writes, a slow
+confirmation), or caused from outside (a long poll its client abandons)."""
+import json
+import os
+import subprocess
+import sys
+import time
+
+import httpx
+import pytest
+
+from tests.conftest import register_bot, register_user
+from tests.servers import ROOT, Server
+
+pytestmark = pytest.mark.slow
+FAULTS = ROOT / "tests" / "faults"
+
+
+@pytest.fixture
+def started(tmp_path):
+    """Starts a server of the test's own, with the faults named; killed at the end."""
+    servers: list[Server] = []
+
+    def start(**faults: str) -> Server:
+        path = os.pathsep.join([str(FAULTS), os.environ.get("PYTHONPATH", "")])
+        server = Server(tmp_path / "data", env={"PYTHONPATH": path, **faults} if faults else {})
+        servers.append(server)
+        return server.start()
+
+    yield start
+    for server in servers:
+        server.kill()
+
+
+def client(server: Server, timeout: float = 15) -> httpx.Client:
+    return httpx.Client(base_url=server.url, timeout=timeout)
+
+
+def send(http: httpx.Client, user: dict, to: str, text: str) -> httpx.Response:
+    return http.post("/v1/messages/send", json={"to": to, "text": text},
+                     headers={"Authorization": f"Bearer {user['token']}"})
+
+
+def poll(http: httpx.Client, bot: dict, **params) -> list[tuple[int, str]]:
+    body = http.post(f"/v1/bot/{bot['token']}/getUpdates", json=params).json()
+    assert body["ok"], body
+    return [(u["update_id"], u["message"]["text"]) for u in body["result"]]
+
+
+def replay(data, verb: str, env: dict | None = None, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "replay", verb, "--data", str(data), *args],
+                          cwd=ROOT,
+                          capture_output=True, text=True, timeout=60,
+                          env={**os.environ, **(env or {})})
+
+
+def logged(server: Server, event_type: str) -> list[dict]:
+    lines = replay(server.data, "log", None, "--type", event_type).stdout.splitlines()
+    return [json.loads(line) for line in lines]
+
+
+def test_a_clock_that_repeats_account_numbers_never_stalls_delivery(started):
+    """The review's repro: numbers from a clock that restarts at the same instant. Before the
+    fix the second run handed out a number again and every later projection failed."""
+    server = started(FAULT_FROZEN_CLOCK="1800000000")
+    with client(server) as http:
+        first = [register_user(http)["id"] for _ in range(3)]
+    server.stop()
+    server.start()  # the same frozen instant: the generator starts over from it
+    with client(server) as http:
+        user, bot = register_user(http), register_bot(http)
+        assert send(http, user, bot["fingerprint"], "after the restart").json()["ok"]
+        assert poll(http, bot) == [(1, "after the restart")]
+        assert http.get("/health").json() == {"ok": True}
+    numbers = [*first, user["id"]]
+    assert len(set(numbers)) == len(numbers)
+    server.stop()
+    assert replay(server.data, "verify").returncode == 0
+
+
+def test_an_event_a_read_model_cannot_apply_is_loud_and_stalls_nothing(started):
+    server = started(FAULT_POISON_TEXT="poison")
+    with client(server) as http:
+        bot, user = register_bot(http), register_user(http)
+        poisoned = send(http, user, bot["fingerprint"], "poison")
+        assert poisoned.status_code == 503
+        assert poisoned.json()["ok"] is False
+        assert "read model updates cannot apply it" in poisoned.json()["description"]
+        assert send(http, user, bot["fingerprint"], "fine").json()["ok"]
+        assert poll(http, bot) == [(1, "fine")]  # delivery goes on behind the fault
+        health = http.get("/health")
+        assert health.status_code == 503
+        fault, = health.json()["faults"]
+        assert (fault["model"], fault["event"]) == ("updates", "Message.Sent")
+        assert fault["error"] == "RuntimeError: the test's poison"
+    assert f'"position":{fault["position"]}' in server.log_text()
+    server.stop()
+    server.start()  # no crash loop: the fault is remembered, the server serves
+    with client(server) as http:
+        assert send(http, user, bot["fingerprint"], "after restart").json()["ok"]
+        assert poll(http, bot) == [(2, "after restart")]
+        assert http.get("/health").json()["faults"] == [fault]
+    server.stop()
+    verified = replay(server.data, "verify", {"PYTHONPATH": str(FAULTS),
+                                              "FAULT_POISON_TEXT": "poison"})
+    assert verified.returncode == 0, verified.stdout + verified.stderr
+
+
+def test_a_failing_snapshot_write_changes_no_answer_and_serves_nothing_twice(started):
+    """The review's repro: the 100th confirmation of a queue takes a snapshot, and its write
+    fails. Before the fix that poll answered 500 and the next polls repeated its update."""
+    server = started(FAULT_SNAPSHOTS_FAIL="1")
+    with client(server) as http:
+        bot, user = register_bot(http), register_user(http)
+        for index in range(1, 102):
+            response = send(http, user, bot["fingerprint"], str(index))
+            assert response.json()["ok"], response.text
+            answer = http.post(f"/v1/bot/{bot['token']}/getUpdates", json={})
+            assert answer.status_code == 200, answer.text
+            taken = [(u["update_id"], u["message"]["text"]) for u in answer.json()["result"]]
+            assert taken == [(index, str(index))]
+        assert poll(http, bot) == []
+    assert "snapshot failed" in server.log_text()
+    server.stop()
+
+
+def test_a_long_poll_its_client_abandoned_confirms_nothing(started):
+    """The review's repro: a client gives up on a 5 s poll after 1 s, then a message arrives.
+    Before the fix the parked poll took it and wrote it into the closed connection."""
+    server = started()
+    with client(server) as http:
+        bot, user = register_bot(http), register_user(http)
+        with client(server, timeout=1) as impatient, pytest.raises(httpx.ReadTimeout):
+            impatient.post(f"/v1/bot/{bot['token']}/getUpdates", json={"timeout": 5})
+        time.sleep(0.3)
+        assert send(http, user, bot["fingerprint"], "arrives later").json()["ok"]
+        time.sleep(0.5)  # the abandoned poll has woken by now
+        assert poll(http, bot) == [(1, "arrives later")]
+        assert len(logged(server, "UpdateQueue.UpdatesConfirmed")) == 1
+    server.stop()
+
+
+def test_updates_taken_for_a_reader_who_left_go_back_under_their_ids(started):
+    """The reader leaves after its read was confirmed, before the answer is written (each
+    confirmation is slowed down to open that window): the updates come back to the queue."""
+    server = started(FAULT_SLOW_CONFIRM="1.0")
+    with client(server) as http:
+        bot, user = register_bot(http), register_user(http)
+        for text in ("one", "two"):
+            assert send(http, user, bot["fingerprint"], text).json()["ok"]
+        with client(server, timeout=0.4) as impatient, pytest.raises(httpx.ReadTimeout):
+            impatient.post(f"/v1/bot/{bot['token']}/getUpdates", json={})
+        time.sleep(1.0)  # the confirmation lands, then the server finds the reader gone
+        assert poll(http, bot) == [(1, "one"), (2, "two")]
+        assert poll(http, bot) == []
+        returned, = logged(server, "UpdateQueue.UpdatesReturned")
+        assert [update_id for update_id, _ in returned["data"]["updates"]] == [1, 2]
+    server.stop()

@@ -1,0 +1,194 @@
+"""The writer under faults, on a real SQLite log and projections file, with the fault
+injected where it cannot be caused from outside: a read model double, a failing snapshot.
+
+Once a batch is recorded, its answers are never failures caused by later steps, and a
+success is only ever answered for what is readable."""
+import asyncio
+import sqlite3
+
+import pytest
+
+from api.writer import NOT_YET_READABLE, Writer
+from domain.application import Botbus
+from domain.errors import DomainError, Kind
+from domain.updates import queue_id
+from projections import READ_MODELS, directory, updates
+from projections.db import open_projections
+from projections.projector import Projector
+
+BOT = "ab" * 16
+
+
+class Flaky:
+    """A read model that raises `error` while `failing` is set, or for one fingerprint."""
+
+    NAME, VERSION, TABLES = "flaky", 1, ()
+
+    def __init__(self) -> None:
+        self.failing: Exception | None = None
+        self.poison_fingerprint: str | None = None
+
+    def create(self, db) -> None:
+        pass
+
+    def apply(self, event, db, position) -> None:
+        if self.failing is not None:
+            raise self.failing
+        fingerprint = getattr(event, "fingerprint", None)
+        if fingerprint is not None and fingerprint == self.poison_fingerprint:
+            raise RuntimeError("cannot apply this one")
+
+
+@pytest.fixture
+def flaky() -> Flaky:
+    return Flaky()
+
+
+@pytest.fixture
+def parts(tmp_path, flaky):
+    app = Botbus.open(tmp_path)
+    projector = Projector(app.recorder, app.mapper,
+                          open_projections(tmp_path / "p.db", handed_over=True),
+                          [*READ_MODELS, flaky])
+    yield app, projector
+    app.close()
+
+
+def writer_for(app, projector, **options) -> Writer:
+    writer = Writer(app, projector, asyncio.get_running_loop(), lambda batch: None, **options)
+    writer.start()
+    return writer
+
+
+def test_a_snapshot_that_fails_after_the_commit_changes_no_answer(parts, monkeypatch):
+    """The 100th confirmation of a queue takes a snapshot: if that write fails, the poll
+    still hears success, and the confirmation is not run again."""
+    app, projector = parts
+
+    def broken(*args, **kwargs):
+        raise sqlite3.OperationalError("disk I/O error")
+
+    monkeypatch.setattr(app, "take_snapshot", broken)
+
+    async def main():
+        writer = writer_for(app, projector)
+        answers = [await writer.run(lambda u, n=n: app.confirm_updates(u, BOT, n, via="test"))
+                   for n in range(1, 101)]
+        writer.stop()
+        return answers
+
+    assert asyncio.run(main()) == [True] * 100
+    assert app.repository.get(queue_id(BOT)).version == 101  # Opened + 100, none twice
+    assert app.recorder.max_notification_id() == 101
+
+
+def test_answers_wait_while_the_projection_fails_and_come_once_it_catches_up(parts, flaky):
+    app, projector = parts
+
+    async def main():
+        writer = writer_for(app, projector)
+        flaky.failing = sqlite3.OperationalError("database or disk is full")
+        pending = asyncio.ensure_future(writer.run(lambda u: app.register_user(u, "01" * 16)))
+        await asyncio.sleep(0.3)
+        waited = not pending.done() and writer.behind
+        flaky.failing = None  # the disk has room again: the writer's retry catches up
+        user = await asyncio.wait_for(pending, 10)
+        seen = directory.account(projector.db, user.user_id)  # readable when answered
+        writer.stop()
+        return waited, seen, writer.behind
+
+    waited, seen, behind = asyncio.run(main())
+    assert waited and seen is not None and behind is False
+
+
+def test_past_its_deadline_a_recorded_command_hears_it_is_not_yet_readable(parts, flaky):
+    app, projector = parts
+
+    async def main():
+        writer = writer_for(app, projector, answer_within=0.2)
+        flaky.failing = sqlite3.OperationalError("disk I/O error")
+        with pytest.raises(DomainError) as refused:
+            await asyncio.wait_for(writer.run(lambda u: app.register_user(u, "02" * 16)), 10)
+        flaky.failing = None
+        # the next batch records nothing (a refused command), and still the projector catches up
+        with pytest.raises(DomainError):
+            await writer.run(lambda u: app.register_user(u, "not hex"))
+        writer.stop()
+        return refused.value
+
+    refused = asyncio.run(main())
+    assert refused.kind is Kind.UNAVAILABLE and refused.message == NOT_YET_READABLE
+    assert app.recorder.max_notification_id() == 3  # recorded once: User, 2 claims
+    assert directory.account_by_fingerprint(projector.db, "02" * 16) is not None
+    assert projector.position == 3
+
+
+def test_a_command_whose_event_is_set_aside_hears_it_and_its_batch_mates_do_not(
+        parts, flaky):
+    app, projector = parts
+    flaky.poison_fingerprint = "03" * 16
+
+    async def main():
+        writer = writer_for(app, projector)
+        outcomes = await asyncio.gather(
+            *[writer.run(lambda u, fp=fp: app.register_user(u, fp))
+              for fp in ("01" * 16, "03" * 16, "05" * 16)], return_exceptions=True)
+        after = await writer.run(lambda u: app.register_user(u, "07" * 16))
+        writer.stop()
+        return outcomes, after
+
+    (first, poisoned, third), after = asyncio.run(main())
+    assert first.fingerprint == "01" * 16 and third.fingerprint == "05" * 16
+    assert after.fingerprint == "07" * 16  # nothing stalls behind the fault
+    assert isinstance(poisoned, DomainError) and poisoned.kind is Kind.UNAVAILABLE
+    assert "read model flaky cannot apply it" in poisoned.message
+    assert [f["model"] for f in projector.faults] == ["flaky"]
+    assert updates.pending(projector.db, "x", 1) == []  # the other read models went on
+
+
+def test_a_base_exception_in_a_command_fails_fast_instead_of_hanging(parts):
+    app, projector = parts
+
+    class Fatal(BaseException):
+        pass
+
+    def fatal(unit):
+        raise Fatal("boom")
+
+    async def main():
+        writer = writer_for(app, projector)
+        first = await asyncio.wait_for(
+            asyncio.gather(writer.run(fatal), return_exceptions=True), 5)
+        later = await asyncio.wait_for(asyncio.gather(
+            writer.run(lambda u: app.register_user(u, "09" * 16)), return_exceptions=True), 5)
+        writer.stop()
+        return first[0], later[0], writer.failure
+
+    first, later, failure = asyncio.run(main())
+    assert isinstance(failure, BaseException) and str(failure) == "boom"
+    for refused in (first, later):
+        assert isinstance(refused, DomainError) and refused.kind is Kind.UNAVAILABLE
+        assert "the writer stopped" in refused.message
+
+
+def test_a_start_whose_catch_up_fails_still_serves_and_catches_up_later(parts, flaky):
+    app, projector = parts
+    unit = app.new_unit()
+    app.register_user(unit, "0b" * 16)
+    app.save(*unit.aggregates)  # recorded by an earlier run, never projected
+
+    async def main():
+        flaky.failing = sqlite3.OperationalError("disk I/O error")
+        writer = Writer(app, projector, asyncio.get_running_loop(), lambda batch: None)
+        writer.catch_up()  # logs, does not raise
+        behind_at_start = writer.behind
+        writer.start()
+        flaky.failing = None
+        user = await writer.run(lambda u: app.register_user(u, "0d" * 16))
+        writer.stop()
+        return behind_at_start, user
+
+    behind_at_start, user = asyncio.run(main())
+    assert behind_at_start is True
+    assert directory.account_by_fingerprint(projector.db, "0b" * 16) is not None
+    assert directory.account(projector.db, user.user_id) is not None
