@@ -3,21 +3,20 @@ the database or a log, and the stored hash is compared in constant time."""
 from typing import Annotated
 
 from fastapi import Depends, Header
-from sqlite_utils import Database
 
+from api.callers import Callers
 from api.deps import CurrentRuntime
 from domain.errors import unauthorized
 from domain.tokens import hash_token, same_hash
-from projections import directory
 
 INVALID_TOKEN = "invalid token"
 MAX_TOKEN = 256
 
 
-def account_for_token(db: Database, token: str, kinds: tuple[str, ...]) -> dict | None:
+def account_for_token(callers: Callers, token: str, kinds: tuple[str, ...]) -> dict | None:
     if not token or len(token) > MAX_TOKEN:
         return None
-    account = directory.account_by_token_hash(db, hash_token(token))
+    account = callers.by_token_hash(hash_token(token))
     if account is None or account["kind"] not in kinds:
         return None
     return account if same_hash(account["token_hash"], token) else None
@@ -30,7 +29,7 @@ def bearer(header: str | None) -> str:
 
 async def current_bot(token: str, runtime: CurrentRuntime) -> dict:
     """A bot named by the token in its path (`/v1/bot/<token>/...`); either token form."""
-    bot = account_for_token(runtime.db, token, ("bot",))
+    bot = account_for_token(runtime.callers, token, ("bot",))
     if bot is None:
         raise unauthorized(INVALID_TOKEN)
     return bot
@@ -39,7 +38,7 @@ async def current_bot(token: str, runtime: CurrentRuntime) -> dict:
 async def current_user(runtime: CurrentRuntime,
                  authorization: Annotated[str | None, Header()] = None) -> dict:
     """A user named by `Authorization: Bearer <user token>`."""
-    user = account_for_token(runtime.db, bearer(authorization), ("user",))
+    user = account_for_token(runtime.callers, bearer(authorization), ("user",))
     if user is None:
         raise unauthorized(INVALID_TOKEN)
     return user

@@ -10,6 +10,7 @@ from uuid import UUID
 
 from sqlite_utils import Database
 
+from api.callers import Callers
 from api.longpoll import Waiters
 from api.secrets import Secrets, load_or_create
 from api.sockets import Sockets
@@ -32,6 +33,7 @@ class Runtime:
     sockets: Sockets
     secrets: Secrets
     lock: IO
+    callers: Callers
     stopping: bool = False
 
     @classmethod
@@ -51,9 +53,11 @@ class Runtime:
             return writer.run(lambda unit: app.acknowledge_message(unit, message_id, address))
 
         waiters, sockets = Waiters(), Sockets(on_missed, on_received, ack_timeout)
+        callers = Callers(db)
 
         def on_applied(batch: Applied) -> None:
             events = [event for event, _ in batch]
+            callers.forget(events)  # first: a revoked token is refused from now on
             waiters.wake(updates.addresses_touched(events))
             sockets.deliver(db, events)
 
@@ -61,7 +65,7 @@ class Runtime:
         writer.catch_up()
         app.ids.observe(directory.highest_number(db))
         writer.start()
-        return cls(app, writer, db, waiters, sockets, secrets, lock), new_admin_key
+        return cls(app, writer, db, waiters, sockets, secrets, lock, callers), new_admin_key
 
     async def return_in_flight(self) -> None:
         """Pushes the last run made and no client acknowledged go back to their queues."""

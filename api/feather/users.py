@@ -63,7 +63,7 @@ async def live(websocket: WebSocket, token: str = "") -> None:
     runtime: Runtime = websocket.app.state.runtime
     offered = websocket.scope.get("subprotocols", [])
     token = socket_token(websocket, offered) or token
-    user = account_for_token(runtime.db, token, ("user",))
+    user = account_for_token(runtime.callers, token, ("user",))
     await websocket.accept(subprotocol=SUBPROTOCOL if SUBPROTOCOL in offered else None)
     if user is None:
         await websocket.send_json({"ok": False, "description": INVALID_TOKEN})

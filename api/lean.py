@@ -1,0 +1,105 @@
+"""The lean request path every dialect's route class builds on.
+
+Routes keep FastAPI's signatures (`bot: CurrentBot, body: Params[SendMessage]`), so the
+OpenAPI document is FastAPI's own. But FastAPI solves those dependencies anew on every
+request, generically (a third of the event loop's time on the hot path, measured): here each
+route's dependency tree is compiled once, when the route is built, into plain calls: path
+parameters and optional headers read as strings, sub-dependencies awaited once per request.
+A route that needs more (query or body fields, yield dependencies) keeps FastAPI's handler.
+"""
+import inspect
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from fastapi.dependencies.models import Dependant
+from fastapi.routing import APIRoute
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.types import Receive, Scope, Send
+
+from api.responses import JSON
+
+Resolve = Callable[[Request, dict], Awaitable[Any]]
+
+
+class Unsupported(Exception):
+    """A dependant the compiler does not handle: the route keeps FastAPI's handler."""
+
+
+class LeanRoute(APIRoute):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        try:
+            resolve = compile_dependant(self.dependant)
+        except Unsupported:
+            return  # FastAPI's own handler, set by APIRoute
+        self.app = self._lean_app(resolve)
+
+    def render(self, error: Exception) -> Response | None:
+        """The dialect's envelope for an error it owns; None lets it propagate to the app's
+        handlers (unknown paths, bad bodies, crashes)."""
+        return None
+
+    def _lean_app(self, resolve: Resolve) -> Callable[[Scope, Receive, Send], Awaitable[None]]:
+        async def app(scope: Scope, receive: Receive, send: Send) -> None:
+            request = Request(scope, receive, send)
+            try:
+                response = await resolve(request, {})
+            except Exception as error:  # noqa: BLE001 - the dialect renders what it owns
+                rendered = self.render(error)
+                if rendered is None:
+                    raise
+                response = rendered
+            if not isinstance(response, Response):
+                response = JSON(response)
+            await response(scope, receive, send)
+
+        return app
+
+
+def compile_dependant(dependant: Dependant) -> Resolve:
+    """`resolve(request, cache)`: the dependant's call, awaited with its arguments."""
+    call = dependant.call
+    if call is None or not inspect.iscoroutinefunction(call):
+        raise Unsupported("only async functions")
+    if (dependant.query_params or dependant.cookie_params or dependant.body_params
+            or dependant.response_param_name or dependant.background_tasks_param_name
+            or dependant.websocket_param_name or dependant.security_scopes_param_name):
+        raise Unsupported("parameters FastAPI must validate")
+    readers: list[tuple[str, Callable[[Request], Any]]] = []
+    for field in dependant.path_params:
+        if field.field_info.annotation is not str:
+            raise Unsupported("a path parameter other than str")
+        readers.append((field.name, _path_reader(field.alias)))
+    for field in dependant.header_params:
+        if field.field_info.is_required() or field.field_info.annotation not in (str, str | None):
+            raise Unsupported("a required or non-string header")
+        converts = getattr(field.field_info, "convert_underscores", True)
+        alias = field.alias.replace("_", "-") if converts else field.alias
+        readers.append((field.name, _header_reader(alias.lower(), field.default)))
+    for name in (dependant.request_param_name, dependant.http_connection_param_name):
+        if name is not None:
+            readers.append((name, _itself))
+    subs = [(sub.name or "", sub.call, compile_dependant(sub)) for sub in dependant.dependencies]
+
+    async def resolve(request: Request, cache: dict) -> Any:
+        values = {name: read(request) for name, read in readers}
+        for name, key, sub in subs:
+            if key not in cache:
+                cache[key] = await sub(request, cache)
+            values[name] = cache[key]
+        return await call(**values)
+
+    return resolve
+
+
+def _path_reader(alias: str) -> Callable[[Request], Any]:
+    return lambda request: request.path_params[alias]
+
+
+def _header_reader(alias: str, default: Any) -> Callable[[Request], Any]:
+    return lambda request: request.headers.get(alias, default)
+
+
+def _itself(request: Request) -> Request:
+    return request

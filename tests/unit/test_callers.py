@@ -1,0 +1,77 @@
+"""The in-memory caller directory, kept current by the writer's applied batches, on a real
+log and projections file: a reset token is refused on the very next request."""
+import asyncio
+
+import pytest
+
+from api.callers import Callers
+from api.writer import Writer
+from domain.application import Botbus
+from domain.tokens import hash_token
+from projections.db import open_projections
+from projections.projector import Projector
+
+
+@pytest.fixture
+def parts(tmp_path):
+    app = Botbus.open(tmp_path)
+    projector = Projector(app.recorder, app.mapper,
+                          open_projections(tmp_path / "p.db", handed_over=True))
+    yield app, projector, tmp_path / "p.db"
+    app.close()
+
+
+def test_a_reset_token_is_refused_on_the_next_lookup_and_the_new_one_found(parts):
+    app, projector, path = parts
+
+    async def main():
+        callers = Callers(open_projections(path))
+        writer = Writer(app, projector, asyncio.get_running_loop(),
+                        lambda batch: callers.forget(event for event, _ in batch))
+        writer.start()
+        bot = await writer.run(lambda u: app.register_bot(u, "CacheBot", "ab" * 16))
+        held = callers.by_token_hash(hash_token(bot.api_token))  # read, then held
+        again = callers.by_token_hash(hash_token(bot.api_token))
+        new = await writer.run(lambda u: app.reset_token(u, bot.bot_id, "api"))
+        old_after = callers.by_token_hash(hash_token(bot.api_token))
+        new_after = callers.by_token_hash(hash_token(new))
+        other_scheme = callers.by_token_hash(hash_token(bot.token))
+        writer.stop()
+        return bot, held, again, old_after, new_after, other_scheme
+
+    bot, held, again, old_after, new_after, other_scheme = asyncio.run(main())
+    assert held is again and held["id"] == bot.bot_id
+    assert old_after is None
+    assert new_after["id"] == bot.bot_id and other_scheme["id"] == bot.bot_id
+
+
+def test_a_token_registered_in_one_batch_is_found_in_the_next(parts):
+    app, projector, path = parts
+
+    async def main():
+        callers = Callers(open_projections(path))
+        writer = Writer(app, projector, asyncio.get_running_loop(),
+                        lambda batch: callers.forget(event for event, _ in batch))
+        writer.start()
+        missing = callers.by_token_hash(hash_token("not yet"))
+        user = await writer.run(lambda u: app.register_user(u, "cd" * 16))
+        found = callers.by_token_hash(hash_token(user.token))
+        writer.stop()
+        return missing, user, found
+
+    missing, user, found = asyncio.run(main())
+    assert missing is None and found["id"] == user.user_id
+
+
+def test_held_tokens_are_bounded_and_unknown_ones_never_held(parts):
+    app, projector, path = parts
+    unit = app.new_unit()
+    users = [app.register_user(unit, f"{n:032x}") for n in range(1, 6)]
+    projector.apply_recorded([(r.domain_event, r.notification.id)
+                              for r in app.save(*unit.aggregates)])
+    callers = Callers(open_projections(path), limit=3)
+    for _ in range(100):
+        callers.by_token_hash(hash_token("guess"))
+    for user in users:
+        assert callers.by_token_hash(hash_token(user.token))["id"] == user.user_id
+    assert len(callers._by_hash) == 3

@@ -1,0 +1,82 @@
+"""The lean route class: FastAPI's signatures, compiled once into plain calls."""
+import asyncio
+from typing import Annotated
+
+import httpx
+import pytest
+from fastapi import APIRouter, Depends, FastAPI, Header, Request
+from fastapi.routing import APIRoute
+
+from api.app import create_app
+from api.lean import LeanRoute
+from api.settings import Settings
+
+
+def is_lean(route) -> bool:
+    return "_lean_app" in getattr(route.app, "__qualname__", "")
+
+
+def test_every_featherchat_route_takes_the_lean_path(tmp_path):
+    app = create_app(Settings(data=tmp_path))
+    routes = [r for r in app.router.routes
+              if isinstance(r, APIRoute) and r.path.startswith("/v1/")]
+    assert routes and all(is_lean(r) for r in routes), [r.path for r in routes if not is_lean(r)]
+
+
+calls: list[str] = []
+
+
+async def shared(request: Request) -> str:
+    calls.append("shared")
+    return request.url.path
+
+
+async def who(name: str, shared_value: Annotated[str, Depends(shared)],
+              x_caller: Annotated[str | None, Header()] = None) -> str:
+    return f"{name}/{x_caller}/{shared_value}"
+
+
+def build() -> FastAPI:
+    app = FastAPI()
+    router = APIRouter(route_class=LeanRoute)
+
+    @router.get("/hello/{name}")
+    async def hello(name: str, whom: Annotated[str, Depends(who)],
+                    again: Annotated[str, Depends(shared)]) -> dict:
+        return {"name": name, "whom": whom, "again": again}
+
+    @router.get("/query")
+    async def query(limit: int = 5) -> dict:  # needs FastAPI's validation: not compiled
+        return {"limit": limit}
+
+    app.router.routes.extend(router.routes)
+    return app
+
+
+@pytest.fixture
+def client():
+    calls.clear()
+    transport = httpx.ASGITransport(app=build())
+    return httpx.AsyncClient(transport=transport, base_url="http://t")
+
+
+async def fetch(client, path: str, **kwargs) -> httpx.Response:
+    async with client:
+        return await client.get(path, **kwargs)
+
+
+def test_path_params_headers_and_shared_dependencies_are_resolved_once(client):
+    response = asyncio.run(fetch(client, "/hello/ann", headers={"X-Caller": "bob"}))
+    assert response.json() == {"name": "ann", "whom": "ann/bob//hello/ann", "again": "/hello/ann"}
+    assert calls == ["shared"]  # one call per request, shared by both users of it
+
+
+def test_an_absent_optional_header_takes_its_default(client):
+    assert asyncio.run(fetch(client, "/hello/ann")).json()["whom"] == "ann/None//hello/ann"
+
+
+def test_a_route_needing_validation_keeps_fastapi_handler(client):
+    app = build()
+    query = next(r for r in app.router.routes if getattr(r, "path", "") == "/query")
+    assert not is_lean(query)
+    assert asyncio.run(fetch(client, "/query?limit=7")).json() == {"limit": 7}
