@@ -21,14 +21,21 @@ def parts(tmp_path):
     app.close()
 
 
-def test_a_reset_token_is_refused_on_the_next_lookup_and_the_new_one_found(parts):
+def following(parts) -> tuple[Callers, Writer]:
+    """Callers on their own read connection, told of every batch the writer applies."""
     app, projector, path = parts
+    callers = Callers(open_projections(path))
+    writer = Writer(app, projector, asyncio.get_running_loop(),
+                    lambda batch: callers.forget(event for event, _ in batch))
+    writer.start()
+    return callers, writer
+
+
+def test_a_reset_token_is_refused_on_the_next_lookup_and_the_new_one_found(parts):
+    app = parts[0]
 
     async def main():
-        callers = Callers(open_projections(path))
-        writer = Writer(app, projector, asyncio.get_running_loop(),
-                        lambda batch: callers.forget(event for event, _ in batch))
-        writer.start()
+        callers, writer = following(parts)
         bot = await writer.run(lambda u: app.register_bot(u, "CacheBot", "ab" * 16))
         held = callers.by_token_hash(hash_token(bot.api_token))  # read, then held
         again = callers.by_token_hash(hash_token(bot.api_token))
@@ -46,13 +53,10 @@ def test_a_reset_token_is_refused_on_the_next_lookup_and_the_new_one_found(parts
 
 
 def test_a_token_registered_in_one_batch_is_found_in_the_next(parts):
-    app, projector, path = parts
+    app = parts[0]
 
     async def main():
-        callers = Callers(open_projections(path))
-        writer = Writer(app, projector, asyncio.get_running_loop(),
-                        lambda batch: callers.forget(event for event, _ in batch))
-        writer.start()
+        callers, writer = following(parts)
         missing = callers.by_token_hash(hash_token("not yet"))
         user = await writer.run(lambda u: app.register_user(u, "cd" * 16))
         found = callers.by_token_hash(hash_token(user.token))
