@@ -26,11 +26,13 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.append_ceiling
 	$(BIN)/python -m bench.end_to_end
 	$(BIN)/python -m bench.rebuild_rate
+	$(BIN)/python -m bench.echo_vs_peer
 
 bench-smoke: $(STAMP)
 	$(BIN)/python -m bench.append_ceiling --smoke
 	$(BIN)/python -m bench.end_to_end --smoke
 	$(BIN)/python -m bench.rebuild_rate --smoke
+	$(BIN)/python -m bench.echo_vs_peer --smoke
 
 clean:
 	rm -rf $(VENV) data
