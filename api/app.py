@@ -5,8 +5,12 @@ from contextlib import asynccontextmanager
 
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from fastapi.middleware.asyncexitstack import AsyncExitStackMiddleware
 from starlette.exceptions import HTTPException
+from starlette.middleware.errors import ServerErrorMiddleware
+from starlette.middleware.exceptions import ExceptionMiddleware
 from starlette.routing import Match
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from api import logs, openapi, redact
 from api.bodylimit import BodyLimit, BodyTooLarge
@@ -37,6 +41,29 @@ its original `update_id`, so a client that reconnects reads the inbox first. Oth
 token gets `{"ok": false, "description": "invalid token"}` and close code 4003; a server
 stopping closes sockets with 1012 (reconnect).
 """
+
+
+class Lean(FastAPI):
+    """FastAPI with only the middleware Botbus uses: FastAPI's telemetry and body-limit
+    layers pass every request through for nothing here (our BodyLimit answers in each
+    dialect's envelope), and each layer is a coroutine per request on the hot path."""
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "lifespan":  # FastAPI's own start and stop
+            return await super().__call__(scope, receive, send)
+        scope["app"] = self  # the rest of Starlette's __call__, without telemetry checks
+        if self.middleware_stack is None:
+            self.middleware_stack = self.build_middleware_stack()
+        await self.middleware_stack(scope, receive, send)
+
+    def build_middleware_stack(self) -> ASGIApp:
+        handlers = dict(self.exception_handlers)
+        crash = handlers.pop(Exception, None) or handlers.pop(500, None)
+        app: ASGIApp = AsyncExitStackMiddleware(self.router)
+        app = ExceptionMiddleware(app, handlers=handlers, debug=self.debug)
+        for middleware in reversed(self.user_middleware):
+            app = middleware.cls(app, *middleware.args, **middleware.kwargs)
+        return ServerErrorMiddleware(app, handler=crash, debug=self.debug)
 
 
 def serve(app: FastAPI, *routers: APIRouter) -> None:
@@ -73,7 +100,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         yield
         await runtime.stop()
 
-    app = FastAPI(title="Botbus", version="0.1.0", lifespan=lifespan,
+    app = Lean(title="Botbus", version="0.1.0", lifespan=lifespan,
                   default_response_class=JSON,
                   description=DESCRIPTION)
     serve(app, feather_bots.router, feather_users.router)

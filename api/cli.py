@@ -54,6 +54,8 @@ def serve_forever(settings: Settings) -> int:
     app = create_app(settings)
     config = uvicorn.Config(app, host=settings.host, port=settings.port, log_config=None,
                             log_level=settings.log_level.lower(), access_log=False,
+                            proxy_headers=bool(settings.forwarded_allow_ips),
+                            forwarded_allow_ips=settings.forwarded_allow_ips or None,
                             ws_max_size=1 << 16)  # user sockets only send small JSON frames
     Graceful(config, app).run()
     return 0

@@ -22,7 +22,7 @@ class ParamsError(Exception):
 
 
 async def values(request: Request) -> dict[str, Any]:
-    merged: dict[str, Any] = dict(request.query_params)
+    merged: dict[str, Any] = dict(request.query_params) if request.scope["query_string"] else {}
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if content_type in ("application/x-www-form-urlencoded", "multipart/form-data"):
         try:

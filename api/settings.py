@@ -18,4 +18,6 @@ class Settings:
         default_factory=lambda: _env_int("BOTBUS_MAX_BODY_BYTES", 1 << 20))
     ack_timeout: float = field(
         default_factory=lambda: float(os.environ.get("BOTBUS_ACK_TIMEOUT") or 30))
+    forwarded_allow_ips: str = field(  # behind a proxy: whose X-Forwarded-* headers to trust
+        default_factory=lambda: os.environ.get("BOTBUS_FORWARDED_ALLOW_IPS", ""))
     log_level: str = field(default_factory=lambda: os.environ.get("BOTBUS_LOG_LEVEL", "warning"))

@@ -114,6 +114,12 @@ class Sockets:
             self.spawn(self._push(sockets, frame))
 
     async def _push(self, sockets: tuple[Live, ...], frame: str) -> None:
+        if len(sockets) == 1:  # the usual case: no gather, no task per socket
+            try:
+                await sockets[0].socket.send_text(frame)
+            except Exception:  # noqa: BLE001 - a closed socket: its pushes go back
+                self.remove(sockets[0], "socket closed")
+            return
         results = await asyncio.gather(*(live.socket.send_text(frame) for live in sockets),
                                        return_exceptions=True)
         for live, result in zip(sockets, results, strict=True):

@@ -57,6 +57,7 @@ class Writer:
         self.behind = False  # the projections could not follow the last append
         self.last_recorded = 0
         self._parked: list[Outcome] = []  # recorded, answered once readable
+        self._unit = app.new_unit()  # the batch being committed
         self._retry = 0.0
 
     def start(self) -> None:
@@ -113,9 +114,11 @@ class Writer:
                 self._commit(batch)
             except Exception as error:  # noqa: BLE001 - a bug here must not stop the writer
                 log.exception("writer failed on a batch")
+                self._unit.abandon()
                 self._answer_soon([], [Outcome(f, error=error) for _, f in batch])
             except BaseException as error:
                 log.critical("writer stopped", exc_info=True)
+                self._unit.abandon()
                 self.failure = error
                 self._answer_soon([], [Outcome(f, error=unavailable(
                     f"the writer stopped: {error!r}")) for _, f in batch])
@@ -124,15 +127,17 @@ class Writer:
 
     def _commit(self, batch: list) -> None:
         unit, outcomes = self.app.new_unit(), list[Outcome]()
+        self._unit = unit
         for command, future in batch:
             before, unit.touched = unit.pending_count(), []
             try:
                 outcomes.append(Outcome(future, command(unit), touched=unit.touched))
             except Exception as refused:  # noqa: BLE001 - handed to the request that sent it
                 if unit.pending_count() != before:  # it changed aggregates, then failed
+                    unit.abandon()
                     if len(batch) > 1:
                         return self._one_by_one(batch)
-                    unit = self.app.new_unit()  # its only command failed: record nothing
+                    unit = self._unit = self.app.new_unit()  # its only command failed
                 if not isinstance(refused, DomainError):
                     log.exception("command failed")
                 outcomes.append(Outcome(future, error=refused))
@@ -142,11 +147,13 @@ class Writer:
                 recorded = [(r.domain_event, r.notification.id)
                             for r in self.app.save(*unit.aggregates)]
             except IntegrityError:
+                unit.abandon()
                 if len(batch) > 1:
                     return self._one_by_one(batch)
                 retry = conflict("conflicting change, try again")
                 outcomes = [Outcome(o.future, error=retry) for o in outcomes]
             except Exception as failure:  # noqa: BLE001 - e.g. disk full: every request hears
+                unit.abandon()
                 log.exception("save failed")
                 outcomes = [Outcome(o.future, error=failure) for o in outcomes]
         if recorded:

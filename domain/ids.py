@@ -7,6 +7,7 @@ fingerprints and uuid message ids (featherChat v1), integers (Telegram), digit s
 import secrets
 import threading
 import time
+from functools import lru_cache
 from typing import NewType
 from uuid import UUID, uuid5
 
@@ -27,6 +28,7 @@ def ulid_of(uuid: UUID) -> str:
     return str(ULID.from_uuid(uuid)).lower()
 
 
+@lru_cache(maxsize=4096)  # queue ids are asked for on every confirmation
 def named_id(namespace: str, name: str) -> UUID:
     """A deterministic aggregate id for a unique name, so a second claim conflicts in the store."""
     return uuid5(_NAMESPACE, f"{namespace}:{name}")
@@ -41,6 +43,10 @@ class Ids:
 
     def ulid(self) -> str:
         return str(ULID()).lower()
+
+    def ulid_uuid(self) -> UUID:
+        """A new ULID as the aggregate id it maps to, without a trip through its text."""
+        return ULID().to_uuid()
 
     def number(self) -> int:
         """A time-ordered integer below 2**52 (Telegram promises at most 52 significant bits).

@@ -1,4 +1,7 @@
-"""A message is its own aggregate, so sending one never loads a long history."""
+"""A message is its own aggregate, so sending one never loads a long history.
+
+Later events are triggered directly and apply themselves (`trigger_event`): the library's
+`@event` method decorator costs a fifth of a writer command in argument handling."""
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -23,6 +26,9 @@ class Message(Aggregate):
 
         to: str
 
+        def apply(self, aggregate: "Message") -> None:
+            aggregate.received = True
+
     class DeliveryFailed(Aggregate.Event):
         """The live push was not acknowledged (the socket closed or stopped answering, or the
         server restarted in between), so the message waits in the recipient's queue instead,
@@ -30,6 +36,9 @@ class Message(Aggregate):
 
         to: str
         reason: str
+
+        def apply(self, aggregate: "Message") -> None:
+            aggregate.delivered = False
 
     @event(Sent)
     def __init__(
@@ -48,20 +57,12 @@ class Message(Aggregate):
         """Only a message in flight can be received; a repeated ack records nothing."""
         if not self.in_flight:
             return False
-        self._receive(self.to, timestamp)
+        self.trigger_event(self.Received, to=self.to, timestamp=timestamp)
         return True
 
     def fail_delivery(self, reason: str, timestamp: datetime) -> bool:
         """Only a message in flight can fail; a second report changes nothing."""
         if not self.in_flight:
             return False
-        self._fail_delivery(self.to, reason, timestamp)
+        self.trigger_event(self.DeliveryFailed, to=self.to, reason=reason, timestamp=timestamp)
         return True
-
-    @event(Received)
-    def _receive(self, to: str, timestamp: datetime) -> None:
-        self.received = True
-
-    @event(DeliveryFailed)
-    def _fail_delivery(self, to: str, reason: str, timestamp: datetime) -> None:
-        self.delivered = False

@@ -2,6 +2,10 @@
 
 Commands in one batch share loaded aggregates, so two commands touching one aggregate
 build on each other and one `save()` writes them all in a single transaction.
+
+Loaded aggregates are the repository cache's own objects, not copies (a deep copy cost more
+than the rest of a command): a unit that is not saved must be `abandon`ed, which drops what
+it loaded from the cache, so the next load reads the log again.
 """
 from uuid import UUID
 
@@ -35,6 +39,17 @@ class Unit:
     @property
     def aggregates(self) -> list[Aggregate]:
         return [a for a in self._aggregates.values() if a.pending_events]
+
+    def abandon(self) -> None:
+        """Nothing of this unit is saved: forget the cached objects its commands changed."""
+        cache = self._repository.cache
+        if cache is not None:
+            for aggregate_id in self._aggregates:
+                try:
+                    cache.get(aggregate_id, evict=True)
+                except KeyError:
+                    pass  # created by the unit, never cached
+        self._aggregates.clear()
 
     def pending_count(self) -> int:
         return sum(len(a.pending_events) for a in self._aggregates.values())

@@ -30,6 +30,10 @@ class UpdateQueue(Aggregate):
         def upcast_v1_v2(state: dict) -> None:
             state["update_ids"] = []
 
+        def apply(self, aggregate: "UpdateQueue") -> None:
+            if not self.update_ids:
+                aggregate.confirmed_up_to = max(aggregate.confirmed_up_to, self.up_to)
+
     class UpdatesReturned(Aggregate.Event):
         """Taken updates whose answer never reached the reader (the connection closed before
         it was written) are back in the queue, each under its original update id."""
@@ -37,6 +41,9 @@ class UpdateQueue(Aggregate):
         address: str
         updates: list[list]  # [update_id, message_id]
         reason: str
+
+        def apply(self, aggregate: "UpdateQueue") -> None:
+            pass
 
     @staticmethod
     def create_id(address: str, **_: object) -> UUID:
@@ -52,25 +59,16 @@ class UpdateQueue(Aggregate):
         from the queue by the one reader it allows) are always recorded."""
         if not update_ids and up_to <= self.confirmed_up_to:
             return False
-        self._confirm(self.address, up_to, via, list(update_ids or ()), timestamp)
+        self.trigger_event(self.UpdatesConfirmed, address=self.address, up_to=up_to, via=via,
+                           update_ids=list(update_ids or ()), timestamp=timestamp)
         return True
 
     def give_back(self, updates: list[list], reason: str, timestamp: datetime) -> bool:
         if not updates:
             return False
-        self._return(self.address, updates, reason, timestamp)
+        self.trigger_event(self.UpdatesReturned, address=self.address, updates=updates,
+                           reason=reason, timestamp=timestamp)
         return True
-
-    @event(UpdatesConfirmed)
-    def _confirm(self, address: str, up_to: int, via: str, update_ids: list[int],
-                 timestamp: datetime) -> None:
-        if not update_ids:
-            self.confirmed_up_to = max(self.confirmed_up_to, up_to)
-
-    @event(UpdatesReturned)
-    def _return(self, address: str, updates: list[list], reason: str,
-                timestamp: datetime) -> None:
-        pass
 
 
 def queue_id(address: str) -> UUID:

@@ -52,6 +52,10 @@ def track(db: Database, model: ModuleType, position: int) -> None:
     db.execute(_TRACK, (model.NAME, position, model.VERSION))
 
 
+def track_all(db: Database, models: Sequence[ModuleType], position: int) -> None:
+    db.conn.executemany(_TRACK, [(model.NAME, position, model.VERSION) for model in models])
+
+
 def tracked_positions(db: Database, models: Iterable[ModuleType] = READ_MODELS) -> dict[str, int]:
     rows = {row["name"]: row["position"] for row in db.execute("SELECT * FROM tracking")}
     return {model.NAME: rows.get(model.NAME, 0) for model in models}
@@ -82,14 +86,15 @@ def project(db: Database, models: Sequence[ModuleType], positions: dict[str, int
 
 def _apply(db: Database, models: Sequence[ModuleType], positions: dict[str, int],
            batch: Applied, apply: Callable) -> None:
+    behind = []
     for model in models:
         done = positions[model.NAME]
         for event, position in batch:
             if position > done:
                 apply(model, event, db, position)
-        last = batch[-1][1]
-        if last > done:
-            track(db, model, last)
+        if batch[-1][1] > done:
+            behind.append(model)
+    track_all(db, behind, batch[-1][1])
 
 
 def _plainly(model: ModuleType, event: object, db: Database, position: int) -> None:

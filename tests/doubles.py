@@ -42,6 +42,10 @@ class CountingIds:
         n = self._next("ulid")
         return str(ULID.from_bytes(self._ms.to_bytes(6, "big") + n.to_bytes(10, "big"))).lower()
 
+    def ulid_uuid(self):
+        """`ulid()`'s next value as its aggregate id, like `Ids.ulid_uuid`."""
+        return ULID.from_str(self.ulid().upper()).to_uuid()
+
     def number(self) -> int:
         self._last_number += 1
         return self._last_number

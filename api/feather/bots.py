@@ -11,6 +11,7 @@ from fastapi import APIRouter, HTTPException, Request
 
 from api.auth import CurrentBot
 from api.deps import CurrentRuntime
+from api.disconnect import gone
 from api.feather import render
 from api.feather.errors import FeatherRoute
 from api.feather.schemas import (
@@ -120,7 +121,10 @@ async def take(runtime: Runtime, address: str, limit: int, via: str,
     ids, if the reader left before the answer could be written. Only a crash between the
     confirmation and the write loses an answer (the README says so)."""
     async with runtime.waiters.reading(address):
-        if await request.is_disconnected():
+        # Let what is ready run first (the answers and pushes of the batch that woke this
+        # poll): without this one yield a few users' round trips starved (p99 ×5, measured).
+        await asyncio.sleep(0)
+        if gone(request):
             return []
         items = updates.pending(runtime.db, address, limit)
         if not items:
@@ -128,7 +132,7 @@ async def take(runtime: Runtime, address: str, limit: int, via: str,
         ids = [item["update_id"] for item in items]
         await runtime.writer.run(
             lambda unit: runtime.app.confirm_updates(unit, address, ids[-1], via, ids))
-        if await request.is_disconnected():
+        if gone(request):
             taken = [(item["update_id"], item["id"]) for item in items]
             await runtime.writer.run(lambda unit: runtime.app.return_updates(
                 unit, address, taken, "the reader left before the answer was written"))

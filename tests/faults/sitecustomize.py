@@ -38,10 +38,18 @@ if _POISON:
 if _SNAPSHOTS_FAIL:
     from domain.application import Botbus
 
-    def _failing_snapshot(self, *args, **kwargs):
-        raise sqlite3.OperationalError("disk I/O error (injected)")
+    _snapshot_store = Botbus.construct_snapshot_store
 
-    Botbus.take_snapshot = _failing_snapshot  # type: ignore[method-assign]
+    def _failing_snapshot_store(self):
+        store = _snapshot_store(self)
+
+        def put(*args, **kwargs):
+            raise sqlite3.OperationalError("disk I/O error (injected)")
+
+        store.put = put
+        return store
+
+    Botbus.construct_snapshot_store = _failing_snapshot_store  # type: ignore[method-assign]
 
 if _SLOW_CONFIRM:
     from domain.application import Botbus

@@ -1,5 +1,5 @@
 """Botbus.save() is the library's save() without its slow Protocol checks: same records."""
-from eventsourcing.application import Application
+from eventsourcing.application import Application, project_aggregate
 
 from domain.application import Botbus
 from domain.updates import UpdateQueue, queue_id
@@ -49,3 +49,22 @@ def test_snapshots_are_still_taken_at_the_interval():
     assert [s.originator_version for s in snapshots] == [100]
     assert app.repository.get(queue_id("ab")).confirmed_up_to == 100
     assert isinstance(app.repository.get(queue_id("ab")), UpdateQueue)
+
+
+def test_a_snapshot_taken_from_memory_restores_what_the_log_holds(tmp_path):
+    """Snapshots are taken from the aggregate just saved, not read back from the log: a
+    fresh application (no cache) must load the very state the log replays to."""
+    app = Botbus.open(tmp_path, clock=FixedClock(), ids=CountingIds())
+    for up_to in range(1, 151):
+        unit = app.new_unit()
+        app.confirm_updates(unit, "ab", up_to, via="test",
+                            update_ids=[up_to] if up_to % 2 else None)
+        app.save(*unit.aggregates)
+    app.close()
+    fresh = Botbus.open(tmp_path)
+    from_snapshot = fresh.repository.get(queue_id("ab"))
+    replayed = project_aggregate(None, fresh.events.get(queue_id("ab")))  # every event
+    assert [s.originator_version for s in fresh.snapshots.get(queue_id("ab"))] == [100]
+    assert vars(from_snapshot) == vars(replayed)
+    assert (from_snapshot.version, from_snapshot.confirmed_up_to) == (151, 150)
+    fresh.close()

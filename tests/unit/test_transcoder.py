@@ -54,3 +54,21 @@ def test_an_unknown_type_name_is_refused_as_the_library_refuses_it():
         LIBRARY.decode(encoded)
     with pytest.raises(TranscodingNotRegisteredError):
         OURS.decode(encoded)
+
+
+@pytest.mark.parametrize("value", VALUES)
+def test_the_library_decodes_what_we_encode_to_the_same_values(value):
+    assert LIBRARY.decode(OURS.encode(value)) == LIBRARY.decode(LIBRARY.encode(value))
+
+
+def test_an_event_state_is_stored_byte_for_byte_as_the_library_stores_it():
+    state = {"timestamp": datetime(2026, 1, 2, 3, 4, 5, 6, tzinfo=UTC),
+             "originator_topic": "domain.messages:Message", "sender_id": "01abc", "to": "ff",
+             "content": {"text": "héllo 🙂", "document": {"file_name": "a", "file_size": 3}},
+             "delivered": True, "update_ids": [1, 2, 3], "_id": uuid4(), "_version": 7}
+    assert OURS.encode(state) == LIBRARY.encode(state)
+
+
+def test_what_orjson_refuses_is_encoded_by_the_library():
+    for value in ({"big": 2**70}, {1: "int key"}):
+        assert OURS.encode(value) == LIBRARY.encode(value)

@@ -68,7 +68,7 @@ def test_a_snapshot_that_fails_after_the_commit_changes_no_answer(parts, monkeyp
     def broken(*args, **kwargs):
         raise sqlite3.OperationalError("disk I/O error")
 
-    monkeypatch.setattr(app, "take_snapshot", broken)
+    monkeypatch.setattr(app.snapshots, "put", broken)
 
     async def main():
         writer = writer_for(app, projector)
