@@ -17,6 +17,7 @@ from api.bodylimit import BodyLimit, BodyTooLarge
 from api.errors import envelope_for
 from api.feather import bots as feather_bots
 from api.feather import users as feather_users
+from api.lean import LeanRouter
 from api.params import describe
 from api.responses import JSON
 from api.runtime import Runtime
@@ -59,7 +60,7 @@ class Lean(FastAPI):
     def build_middleware_stack(self) -> ASGIApp:
         handlers = dict(self.exception_handlers)
         crash = handlers.pop(Exception, None) or handlers.pop(500, None)
-        app: ASGIApp = AsyncExitStackMiddleware(self.router)
+        app: ASGIApp = LeanRouter(self.router.routes, AsyncExitStackMiddleware(self.router))
         app = ExceptionMiddleware(app, handlers=handlers, debug=self.debug)
         for middleware in reversed(self.user_middleware):
             app = middleware.cls(app, *middleware.args, **middleware.kwargs)

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, FastAPI, Header, Request
 from fastapi.routing import APIRoute
 
 from api.app import create_app
-from api.lean import LeanRoute
+from api.lean import LeanRoute, LeanRouter
 from api.settings import Settings
 
 
@@ -80,3 +80,69 @@ def test_a_route_needing_validation_keeps_fastapi_handler(client):
     query = next(r for r in app.router.routes if getattr(r, "path", "") == "/query")
     assert not is_lean(query)
     assert asyncio.run(fetch(client, "/query?limit=7")).json() == {"limit": 7}
+
+
+# LeanRouter
+
+def routed(router_routes, method: str, path: str) -> tuple[str, dict]:
+    """Which app a request reaches through LeanRouter: a route's endpoint name or 'rest'."""
+    reached: list = []
+
+    async def rest(scope, receive, send):
+        reached.append(("rest", {}))
+
+    async def main():
+        router = LeanRouter(router_routes, rest)
+        scope = {"type": "http", "method": method, "path": path, "headers": []}
+        for route in router_routes:  # record instead of answering
+            async def app(scope, receive, send, name=route.name):
+                reached.append((name, scope["path_params"]))
+            route.app = app
+        await router(scope, None, None)
+
+    asyncio.run(main())
+    return reached[0]
+
+
+def lean_routes():
+    router = APIRouter(route_class=LeanRoute)
+
+    @router.post("/v1/bot/register")
+    async def register() -> dict:
+        return {}
+
+    @router.get("/v1/bot/{token}/getMe")
+    async def get_me(token: str) -> dict:
+        return {}
+
+    @router.get("/v1/bot/{token}/{method}")
+    async def any_method(token: str, method: str) -> dict:
+        return {}
+
+    return router.routes
+
+
+def test_a_static_segment_wins_over_a_later_parameter_as_in_the_router():
+    routes = lean_routes()
+    assert routed(routes, "GET", "/v1/bot/t0k/getMe") == ("get_me", {"token": "t0k"})
+    assert routed(routes, "GET", "/v1/bot/t0k/other") == (
+        "any_method", {"token": "t0k", "method": "other"})
+    assert routed(routes, "POST", "/v1/bot/register") == ("register", {})
+
+
+def test_misses_and_wrong_methods_go_to_the_router():
+    routes = lean_routes()
+    assert routed(routes, "POST", "/v1/bot/t0k/getMe")[0] == "rest"  # its 405 is the router's
+    assert routed(routes, "GET", "/v1/bot//getMe")[0] == "rest"  # an empty parameter
+    assert routed(routes, "GET", "/nowhere")[0] == "rest"
+
+
+def test_a_route_of_another_kind_first_keeps_its_place():
+    plain = APIRouter()
+
+    @plain.get("/v1/bot/{token}/getMe")
+    async def shadow(token: str) -> dict:
+        return {}
+
+    routes = [*plain.routes, *lean_routes()]
+    assert routed(routes, "GET", "/v1/bot/t0k/getMe")[0] == "rest"
