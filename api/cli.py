@@ -35,7 +35,7 @@ def serve_forever(settings: Settings) -> int:
     import uvicorn
 
     from api.app import create_app
-    from api.serving import Graceful
+    from api.serving import Graceful, share_the_gil
     from projections.db import DataDirInUse, lock_data_dir
 
     if settings.log_level.lower() not in LOG_LEVELS:  # before the data directory is touched
@@ -51,6 +51,7 @@ def serve_forever(settings: Settings) -> int:
     # previous handler: make that handler a clean exit, so a stop exits 0 and not -15.
     for stop in (signal.SIGTERM, signal.SIGINT):
         signal.signal(stop, _exit_cleanly)
+    share_the_gil()
     app = create_app(settings)
     config = uvicorn.Config(app, host=settings.host, port=settings.port, log_config=None,
                             log_level=settings.log_level.lower(), access_log=False,
