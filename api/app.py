@@ -5,19 +5,15 @@ from contextlib import asynccontextmanager
 
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.middleware.asyncexitstack import AsyncExitStackMiddleware
 from starlette.exceptions import HTTPException
-from starlette.middleware.errors import ServerErrorMiddleware
-from starlette.middleware.exceptions import ExceptionMiddleware
 from starlette.routing import Match
-from starlette.types import ASGIApp, Receive, Scope, Send
 
 from api import logs, openapi, redact
 from api.bodylimit import BodyLimit, BodyTooLarge
 from api.errors import envelope_for
 from api.feather import bots as feather_bots
 from api.feather import users as feather_users
-from api.lean import LeanRouter
+from api.lean import Lean
 from api.params import describe
 from api.responses import JSON
 from api.runtime import Runtime
@@ -42,29 +38,6 @@ its original `update_id`, so a client that reconnects reads the inbox first. Oth
 token gets `{"ok": false, "description": "invalid token"}` and close code 4003; a server
 stopping closes sockets with 1012 (reconnect).
 """
-
-
-class Lean(FastAPI):
-    """FastAPI with only the middleware Botbus uses: FastAPI's telemetry and body-limit
-    layers pass every request through for nothing here (our BodyLimit answers in each
-    dialect's envelope), and each layer is a coroutine per request on the hot path."""
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "lifespan":  # FastAPI's own start and stop
-            return await super().__call__(scope, receive, send)
-        scope["app"] = self  # the rest of Starlette's __call__, without telemetry checks
-        if self.middleware_stack is None:
-            self.middleware_stack = self.build_middleware_stack()
-        await self.middleware_stack(scope, receive, send)
-
-    def build_middleware_stack(self) -> ASGIApp:
-        handlers = dict(self.exception_handlers)
-        crash = handlers.pop(Exception, None) or handlers.pop(500, None)
-        app: ASGIApp = LeanRouter(self.router.routes, AsyncExitStackMiddleware(self.router))
-        app = ExceptionMiddleware(app, handlers=handlers, debug=self.debug)
-        for middleware in reversed(self.user_middleware):
-            app = middleware.cls(app, *middleware.args, **middleware.kwargs)
-        return ServerErrorMiddleware(app, handler=crash, debug=self.debug)
 
 
 def serve(app: FastAPI, *routers: APIRouter) -> None:

@@ -1,4 +1,5 @@
-"""The lean request path every dialect's route class builds on.
+"""The lean request path every dialect's route class builds on: `Lean` (the app, with only
+the middleware Botbus uses), `LeanRouter` (lean routes found in one lookup) and `LeanRoute`.
 
 Routes keep FastAPI's signatures (`bot: CurrentBot, body: Params[SendMessage]`), so the
 OpenAPI document is FastAPI's own. But FastAPI solves those dependencies anew on every
@@ -11,15 +12,42 @@ import inspect
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from fastapi import FastAPI
 from fastapi.dependencies.models import Dependant
+from fastapi.middleware.asyncexitstack import AsyncExitStackMiddleware
 from fastapi.routing import APIRoute
+from starlette.middleware.errors import ServerErrorMiddleware
+from starlette.middleware.exceptions import ExceptionMiddleware
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.types import Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from api.responses import JSON
 
 Resolve = Callable[[Request, dict], Awaitable[Any]]
+
+
+class Lean(FastAPI):
+    """FastAPI with only the middleware Botbus uses: FastAPI's telemetry and body-limit
+    layers pass every request through for nothing here (our BodyLimit answers in each
+    dialect's envelope), and each layer is a coroutine per request on the hot path."""
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "lifespan":  # FastAPI's own start and stop
+            return await super().__call__(scope, receive, send)
+        scope["app"] = self  # the rest of Starlette's __call__, without telemetry checks
+        if self.middleware_stack is None:
+            self.middleware_stack = self.build_middleware_stack()
+        await self.middleware_stack(scope, receive, send)
+
+    def build_middleware_stack(self) -> ASGIApp:
+        handlers = dict(self.exception_handlers)
+        crash = handlers.pop(Exception, None) or handlers.pop(500, None)
+        app: ASGIApp = LeanRouter(self.router.routes, AsyncExitStackMiddleware(self.router))
+        app = ExceptionMiddleware(app, handlers=handlers, debug=self.debug)
+        for middleware in reversed(self.user_middleware):
+            app = middleware.cls(app, *middleware.args, **middleware.kwargs)
+        return ServerErrorMiddleware(app, handler=crash, debug=self.debug)
 
 
 class Unsupported(Exception):
