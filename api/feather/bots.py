@@ -121,9 +121,6 @@ async def take(runtime: Runtime, address: str, limit: int, via: str,
     ids, if the reader left before the answer could be written. Only a crash between the
     confirmation and the write loses an answer (the README says so)."""
     async with runtime.waiters.reading(address):
-        # Let what is ready run first (the answers and pushes of the batch that woke this
-        # poll): without this one yield a few users' round trips starved (p99 ×5, measured).
-        await asyncio.sleep(0)
         if gone(request):
             return []
         items = updates.pending(runtime.db, address, limit)
