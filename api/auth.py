@@ -7,7 +7,7 @@ from fastapi import Depends, Header
 from api.callers import Callers
 from api.deps import CurrentRuntime
 from domain.errors import unauthorized
-from domain.tokens import hash_token, same_hash
+from domain.tokens import hash_token, same_digest
 
 INVALID_TOKEN = "invalid token"
 MAX_TOKEN = 256
@@ -16,10 +16,11 @@ MAX_TOKEN = 256
 def account_for_token(callers: Callers, token: str, kinds: tuple[str, ...]) -> dict | None:
     if not token or len(token) > MAX_TOKEN:
         return None
-    account = callers.by_token_hash(hash_token(token))
+    token_hash = hash_token(token)
+    account = callers.by_token_hash(token_hash)
     if account is None or account["kind"] not in kinds:
         return None
-    return account if same_hash(account["token_hash"], token) else None
+    return account if same_digest(account["token_hash"], token_hash) else None
 
 
 def bearer(header: str | None) -> str:

@@ -10,8 +10,10 @@ from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 import orjson
 from fastapi import Depends, Request
 from pydantic import BaseModel, ValidationError
+from starlette.requests import ClientDisconnect
 
 M = TypeVar("M", bound=BaseModel)
+_BODY = "botbus.body"
 DOCUMENTED: dict[str, type[BaseModel]] = {}
 
 
@@ -31,7 +33,7 @@ async def values(request: Request) -> dict[str, Any]:
             raise ParamsError(f"malformed form body: {error}") from None
         merged.update(form.items())
         return merged
-    body = await request.body()
+    body = await read_body(request)
     if not body.strip():
         return merged
     try:  # JSON, also when a client forgot the Content-Type
@@ -42,6 +44,24 @@ async def values(request: Request) -> dict[str, Any]:
         raise ParamsError("request body must be a JSON object")
     merged.update(parsed)
     return merged
+
+
+async def read_body(request: Request) -> bytes:
+    """The whole body, read straight from the ASGI messages: Starlette's `body()` streams it
+    through an async generator, a sixth of a hot route's time (profiled). Kept in the scope,
+    so a second read of the same request gets it again instead of waiting."""
+    body = request.scope.get(_BODY)
+    if body is not None:
+        return body
+    chunks = []
+    while True:
+        message = await request.receive()
+        if message["type"] != "http.request":
+            raise ClientDisconnect()
+        chunks.append(message.get("body", b""))
+        if not message.get("more_body", False):
+            body = request.scope[_BODY] = chunks[0] if len(chunks) == 1 else b"".join(chunks)
+            return body
 
 
 def describe(errors: Sequence[Any]) -> str:

@@ -7,5 +7,6 @@ def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def same_hash(stored: str, token: str) -> bool:
-    return hmac.compare_digest(stored, hash_token(token))
+def same_digest(stored: str, computed: str) -> bool:
+    """Constant time, for a hash the caller has already computed."""
+    return hmac.compare_digest(stored, computed)
