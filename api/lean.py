@@ -144,26 +144,25 @@ class LeanRouter:
 
     def __init__(self, routes: list, rest: Callable[[Scope, Receive, Send], Awaitable[None]]):
         self.rest = rest
-        self.table: dict[tuple[str, int], list[tuple[Shape, dict[int, str], LeanRoute]]] = {}
+        self.table: dict[tuple[str, int], list[LeanRoute]] = {}  # by method and depth
         shadowed: set[int] = set()  # segment counts at which another kind of route came first
         for route in routes:
             shape = _shape(getattr(route, "path", ""))
             if shape is None:
                 continue
             if isinstance(route, LeanRoute) and route.compiled and len(shape) not in shadowed:
-                names = {i: name for i, name in enumerate(_names(route.path)) if name}
                 for method in route.methods or ():
-                    self.table.setdefault((method, len(shape)), []).append((shape, names, route))
+                    self.table.setdefault((method, len(shape)), []).append(route)
             else:
                 shadowed.add(len(shape))
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and not scope.get("root_path"):
-            segments = scope["path"][1:].split("/")
-            for shape, names, route in self.table.get((scope["method"], len(segments)), ()):
-                if all(s == want if want is not None else s
-                       for s, want in zip(segments, shape, strict=True)):
-                    scope["path_params"] = {name: segments[i] for i, name in names.items()}
+            path = scope["path"]
+            for route in self.table.get((scope["method"], path.count("/")), ()):
+                match = route.path_regex.match(path)  # a few candidates, in the router's order
+                if match is not None:
+                    scope["path_params"] = match.groupdict()  # plain `{name}`: strings as-is
                     scope["route"], scope["endpoint"] = route, route.endpoint
                     return await route.app(scope, receive, send)
         await self.rest(scope, receive, send)
@@ -187,7 +186,3 @@ def _shape(path: str) -> Shape | None:
         else:
             shape.append(segment)
     return tuple(shape)
-
-
-def _names(path: str) -> list[str | None]:
-    return [s[1:-1] if s.startswith("{") else None for s in _segments(path) or ()]
