@@ -129,11 +129,11 @@ class Writer:
         unit, outcomes = self.app.new_unit(), list[Outcome]()
         self._unit = unit
         for command, future in batch:
-            before, unit.touched = unit.pending_count(), []
+            unit.begin()
             try:
                 outcomes.append(Outcome(future, command(unit), touched=unit.touched))
             except Exception as refused:  # noqa: BLE001 - handed to the request that sent it
-                if unit.pending_count() != before:  # it changed aggregates, then failed
+                if unit.changed():  # it recorded events, then failed
                     unit.abandon()
                     if len(batch) > 1:
                         return self._one_by_one(batch)

@@ -51,6 +51,10 @@ def run(app: Botbus, command: Callable[[Unit], Any]) -> Any:
     return result
 
 
+def pending_count(unit: Unit) -> int:
+    return sum(len(aggregate.pending_events) for aggregate in unit.aggregates)
+
+
 def recorded(app: Botbus, after: int = 0) -> list:
     notifications = app.recorder.select_notifications(start=after + 1, limit=10_000)
     return [app.mapper.to_domain_event(n) for n in notifications]
@@ -232,8 +236,10 @@ def test_confirm_is_idempotent_across_commands(app):
 def test_confirm_is_idempotent_within_one_unit(app, clock):
     unit = app.new_unit()
     assert app.confirm_updates(unit, BOT_FP, 2, via="v") is True
+    unit.begin()
     assert app.confirm_updates(unit, BOT_FP, 2, via="v") is False
-    assert unit.pending_count() == 2  # Opened and one UpdatesConfirmed
+    assert not unit.changed()
+    assert pending_count(unit) == 2  # Opened and one UpdatesConfirmed
     queue = UpdateQueue(address=USER_FP, timestamp=clock())
     assert queue.confirm(4, "v", timestamp=clock()) is True
     assert queue.confirm(4, "v", timestamp=clock()) is False
@@ -299,12 +305,13 @@ def test_claims_conflict_inside_one_group_commit(app):
     """Two registrations in one unit (one writer batch) see each other's claims."""
     unit = app.new_unit()
     first = app.register_bot(unit, "SameBot", BOT_FP)
-    pending = unit.pending_count()
+    pending = pending_count(unit)
+    unit.begin()
     error = conflict_of(lambda: app.register_bot(unit, "SameBot", USER_FP))
-    assert error.message == "alias already taken"
+    assert error.message == "alias already taken" and not unit.changed()
     error = conflict_of(lambda: app.register_user(unit, BOT_FP))
-    assert error.message == "fingerprint already registered"
-    assert unit.pending_count() == pending  # the failures added nothing to the batch
+    assert error.message == "fingerprint already registered" and not unit.changed()
+    assert pending_count(unit) == pending  # the failures added nothing to the batch
     app.save(*unit.aggregates)
     events = recorded(app)
     assert len(events) == pending and events[0].originator_id == aggregate_id(first.bot_id)
@@ -494,3 +501,15 @@ def test_the_real_generator_never_repeats_or_goes_below_an_observed_number():
     assert generator.number() == first + 1_000_001
     numbers = [generator.number() for _ in range(1000)]
     assert numbers == sorted(set(numbers)) and numbers[0] > first + 1_000_001
+
+
+def test_a_unit_tells_whether_the_running_command_changed_anything(app):
+    unit = app.new_unit()
+    app.register_user(unit, USER_FP)
+    unit.begin()
+    assert not unit.changed()
+    assert app.confirm_updates(unit, BOT_FP, 1, via="v") and unit.changed()  # a new queue
+    unit.begin()
+    assert app.confirm_updates(unit, BOT_FP, 2, via="v") and unit.changed()  # a loaded one
+    unit.begin()
+    assert not app.confirm_updates(unit, BOT_FP, 2, via="v") and not unit.changed()
