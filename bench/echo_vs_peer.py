@@ -22,15 +22,13 @@ server. The two sides are bench/echo_botbus.py and bench/echo_peer.py (same inte
 import argparse
 import asyncio
 import statistics
-import tempfile
 import time
 from collections import Counter
-from pathlib import Path
 
 from bench.append_ceiling import percentile
 from bench.echo_botbus import Botbus
 from bench.echo_peer import Peer, PeerUnavailable
-from bench.end_to_end import Http, server_cpu_seconds
+from bench.end_to_end import Http, on_fresh_server, server_cpu_seconds
 from tests.servers import Server
 
 # Enough that the bot is not the bottleneck: with 4, its replies queued for a free connection
@@ -202,18 +200,8 @@ def main() -> None:
             peer = Peer()
         except PeerUnavailable as error:
             print(f"peer: telegram-test-api unavailable ({error}): Botbus figures only")
-    try:
-        import uvloop
-        runner = uvloop.run
-    except ImportError:
-        runner = asyncio.run
-    with tempfile.TemporaryDirectory(prefix="bench-echo-") as tmp:
-        server = Server(Path(tmp) / "data").start()
-        try:
-            results, errors = runner(bench(server, peer, levels, args.seconds, args.warmup,
-                                           args.rounds))
-        finally:
-            server.stop()
+    results, errors = on_fresh_server("bench-echo-", lambda server: bench(
+        server, peer, levels, args.seconds, args.warmup, args.rounds))
     report(results, errors, levels, args)
 
 

@@ -21,14 +21,17 @@ import secrets
 import statistics
 import tempfile
 import time
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, TypeVar
 
 import orjson
 
 from bench.append_ceiling import measure_ceiling, percentile
 from tests.servers import Server
 
+T = TypeVar("T")
 TARGET_RATIO = 0.30  # issue target: (b) >= 30% of (a) in messages/s
 TARGET_P99_MS = 20.0  # issue target: send→receive p99 <= 20 ms at 1 sender
 STOP = "bench-stop"
@@ -170,20 +173,26 @@ async def bench(port: int, pid: int, concurrency: list[int], seconds: float,
     return rows
 
 
-def run(concurrency: list[int], seconds: float, warmup: float,
-        ceiling_seconds: float) -> list[dict]:
+def on_fresh_server(prefix: str, load: Callable[[Server], Coroutine[Any, Any, T]]) -> T:
+    """Run a load generator (on uvloop when installed, so its own overhead stays small)
+    against a `botbus serve` on a fresh data directory, stopped afterwards."""
     try:
         import uvloop
-        runner = uvloop.run
+        runner: Callable[[Coroutine[Any, Any, T]], T] = uvloop.run
     except ImportError:
         runner = asyncio.run
-    with tempfile.TemporaryDirectory(prefix="bench-e2e-") as tmp:
+    with tempfile.TemporaryDirectory(prefix=prefix) as tmp:
         server = Server(Path(tmp) / "data").start()
         try:
-            return runner(bench(server.port, server.process.pid, concurrency, seconds, warmup,
-                                ceiling_seconds))
+            return runner(load(server))
         finally:
             server.stop()
+
+
+def run(concurrency: list[int], seconds: float, warmup: float,
+        ceiling_seconds: float) -> list[dict]:
+    return on_fresh_server("bench-e2e-", lambda server: bench(
+        server.port, server.process.pid, concurrency, seconds, warmup, ceiling_seconds))
 
 
 def main() -> None:
