@@ -90,11 +90,26 @@ def _apply(db: Database, models: Sequence[ModuleType], positions: dict[str, int]
     for model in models:
         done = positions[model.NAME]
         for event, position in batch:
-            if position > done:
+            if position > done and handles(model, type(event)):
                 apply(model, event, db, position)
         if batch[-1][1] > done:
             behind.append(model)
     track_all(db, behind, batch[-1][1])
+
+
+_HANDLED: dict[tuple[Callable, type], bool] = {}
+
+
+def handles(model: ModuleType, event_type: type) -> bool:
+    """Whether a read model applies events of this type at all (not its no-op default):
+    most events concern one read model, and the others need not be called."""
+    apply = model.apply
+    key = (apply, event_type)
+    handled = _HANDLED.get(key)
+    if handled is None:
+        default = getattr(apply, "registry", {}).get(object)
+        handled = _HANDLED[key] = default is None or apply.dispatch(event_type) is not default
+    return handled
 
 
 def _plainly(model: ModuleType, event: object, db: Database, position: int) -> None:
