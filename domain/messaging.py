@@ -25,8 +25,9 @@ class MessagingCommands:
     def send_message(self, unit: Unit, sender_id: AccountId, to: str, content: dict[str, Any],
                      delivered: bool) -> Sent:
         now, message_id = self.clock(), self.ids.ulid_uuid()
-        unit.add(Message(id=message_id, sender_id=sender_id, to=to, content=content,
-                         delivered=delivered, timestamp=now))
+        # The library's own constructor path, without re-binding arguments (Message(...) does)
+        unit.add(Message._create(Message.Sent, id=message_id, sender_id=sender_id, to=to,
+                                 content=content, delivered=delivered, timestamp=now))
         return Sent(message_id, int(now.timestamp()))
 
     def requeue_message(self, unit: Unit, message_id: UUID, reason: str) -> bool:
