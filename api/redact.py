@@ -9,7 +9,6 @@ HIDDEN = "<redacted>"
 _END = r"""/\s'"?#&,;)\]}"""  # what ends a token in a path, a query or a repr
 _SECRET = rf"[^{_END}]+"
 _NOT_REGISTER = rf"(?!register(?:[{_END}]|$))"
-_TOKEN_IN_PATH = re.compile(r"^(/v1/bot/|/(?:file/)?bot)(?!register(?:/|$))[^/]+")
 _PATTERNS = [
     # featherChat's bot paths, anywhere (also after a host or a mount prefix)
     (re.compile(rf"(/v1/bot/){_NOT_REGISTER}{_SECRET}"), r"\1<token>"),
@@ -33,7 +32,7 @@ _CLUES = re.compile(r"bot|token|bearer|authorization", re.IGNORECASE)
 
 def path(value: str) -> str:
     """A request path as it may be logged (the `path` field of an error line)."""
-    return _TOKEN_IN_PATH.sub(r"\1<token>", value)
+    return text(value)
 
 
 def text(value: str) -> str:
