@@ -89,7 +89,10 @@ class Writer:
 
     def _refuse_if_stopped(self) -> None:
         if self.failure is not None:
-            raise unavailable(f"the writer stopped: {self.failure!r}")
+            raise self._stopped()
+
+    def _stopped(self) -> DomainError:
+        return unavailable(f"the writer stopped: {self.failure!r}")
 
     def _run(self) -> None:
         while True:
@@ -120,8 +123,7 @@ class Writer:
                 log.critical("writer stopped", exc_info=True)
                 self._unit.abandon()
                 self.failure = error
-                self._answer_soon([], [Outcome(f, error=unavailable(
-                    f"the writer stopped: {error!r}")) for _, f in batch])
+                self._answer_soon([], [Outcome(f, error=self._stopped()) for _, f in batch])
                 self._fail_waiting()
                 return
 
@@ -216,8 +218,7 @@ class Writer:
             except queue.Empty:
                 break
             if item is not _STOP:
-                waiting.append(Outcome(item[1], error=unavailable(
-                    f"the writer stopped: {self.failure!r}")))
+                waiting.append(Outcome(item[1], error=self._stopped()))
         if waiting:
             self._answer_soon([], waiting)
 
