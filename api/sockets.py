@@ -55,7 +55,9 @@ class Sockets:
 
     def remove(self, live: Live, reason: str = "socket closed before acknowledgement") -> None:
         """Closed: what it alone still held goes back to the queue."""
-        self.spawn(self._give_back(self._detach(live), reason))
+        orphans = self._detach(live)
+        if orphans:  # most sockets close with nothing in flight: no task for nothing
+            self.spawn(self._give_back(orphans, reason))
 
     def _detach(self, live: Live) -> list[UUID]:
         """Forget a socket; return the pushes that no other socket awaits an ack for."""
