@@ -124,11 +124,16 @@ def _carefully(model: ModuleType, event: object, db: Database, position: int, *,
     except sqlite3.OperationalError:
         raise
     except Exception as error:  # noqa: BLE001 - recorded and logged as a fault
-        fault = {"model": model.NAME, "position": position, "event": type(event).__qualname__,
-                 "originator_id": str(getattr(event, "originator_id", "")),
-                 "error": f"{type(error).__name__}: {error}"}
+        fault = _fault(model.NAME, position, type(event).__qualname__,
+                       getattr(event, "originator_id", ""), error)
         record_fault(db, fault)
         found.append(fault)
+
+
+def _fault(model: str, position: int, event: str, originator_id: object,
+           error: Exception) -> dict:
+    return {"model": model, "position": position, "event": event,
+            "originator_id": str(originator_id), "error": f"{type(error).__name__}: {error}"}
 
 
 def record_fault(db: Database, fault: dict) -> None:
@@ -185,9 +190,8 @@ class Projector:
         try:
             return self.mapper.to_domain_event(notification)
         except Exception as error:  # noqa: BLE001 - recorded and logged as a fault
-            fault = {"model": "*", "position": notification.id, "event": notification.topic,
-                     "originator_id": str(notification.originator_id),
-                     "error": f"{type(error).__name__}: {error}"}
+            fault = _fault("*", notification.id, notification.topic,
+                           notification.originator_id, error)
             with self.db.atomic():
                 record_fault(self.db, fault)
             self.faults.append(fault)
