@@ -1,14 +1,16 @@
 """Long-poll waiters, woken by the projector's batches: push, never sleep-polling."""
 import asyncio
+import logging
 from collections import defaultdict
-from collections.abc import AsyncIterator, Iterable, Iterator
-from contextlib import asynccontextmanager, contextmanager
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+
+log = logging.getLogger(__name__)
 
 
 class Waiters:
     def __init__(self) -> None:
         self._waiting: dict[str, set[asyncio.Event]] = defaultdict(set)
-        self._readers: dict[str, tuple[asyncio.Lock, int]] = {}  # the lock, how many hold or wait
 
     @contextmanager
     def watch(self, address: str) -> Iterator[asyncio.Event]:
@@ -33,22 +35,36 @@ class Waiters:
             for event in self._waiting.get(address, ()):
                 event.set()
 
-    @asynccontextmanager
-    async def reading(self, address: str) -> AsyncIterator[None]:
-        """One reader of a queue at a time, so two pollers never get the same update. The lock
-        lives only while someone holds or awaits it, so idle addresses cost nothing."""
-        lock, count = self._readers.get(address, (None, 0))
-        lock = lock or asyncio.Lock()
-        self._readers[address] = (lock, count + 1)
-        try:
-            async with lock:
-                yield
-        finally:
-            lock, count = self._readers[address]
-            if count == 1:
-                del self._readers[address]
-            else:
-                self._readers[address] = (lock, count - 1)
+
+class Taken:
+    """Updates handed to a reader whose confirmation is not applied yet. The confirmation is
+    lazy (it rides with the next write), so until it lands every read skips what it holds:
+    two readers never get the same update. If it fails, the updates are handed out again
+    (at least once, never lost)."""
+
+    def __init__(self) -> None:
+        self._held: dict[str, set[int]] = {}
+
+    def skip(self, address: str, read: Callable[[int], list[dict]], limit: int) -> list[dict]:
+        """`read(n)` gives the queue's first n items; the first `limit` not held are kept."""
+        held = self._held.get(address)
+        if not held:
+            return read(limit)
+        return [item for item in read(limit + len(held)) if item["update_id"] not in held][:limit]
+
+    def hold(self, address: str, update_ids: list[int], confirmed: asyncio.Future) -> None:
+        self._held.setdefault(address, set()).update(update_ids)
+        confirmed.add_done_callback(lambda done: self._release(address, update_ids, done))
+
+    def _release(self, address: str, update_ids: list[int], done: asyncio.Future) -> None:
+        held = self._held.get(address, set())
+        held.difference_update(update_ids)
+        if not held:
+            self._held.pop(address, None)
+        if not done.cancelled() and done.exception() is not None:
+            log.warning("a read's confirmation failed: its updates will be handed out again",
+                        extra={"address": address, "update_ids": update_ids,
+                               "error": repr(done.exception())})
 
 
 async def wait(event: asyncio.Event, seconds: float) -> bool:

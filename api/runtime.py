@@ -11,7 +11,7 @@ from uuid import UUID
 from sqlite_utils import Database
 
 from api.callers import Callers
-from api.longpoll import Waiters
+from api.longpoll import Taken, Waiters
 from api.secrets import Secrets, load_or_create
 from api.sockets import Sockets
 from api.writer import Writer
@@ -34,6 +34,7 @@ class Runtime:
     secrets: Secrets
     lock: IO
     callers: Callers
+    taken: Taken
     stopping: bool = False
 
     @classmethod
@@ -50,7 +51,8 @@ class Runtime:
             return writer.run(lambda unit: app.requeue_message(unit, message_id, reason))
 
         def on_received(message_id: UUID, address: str) -> Awaitable[bool]:
-            return writer.run(lambda unit: app.acknowledge_message(unit, message_id, address))
+            return writer.submit(  # lazy: the client needs no answer
+                lambda unit: app.acknowledge_message(unit, message_id, address), lazy=True)
 
         waiters, sockets = Waiters(), Sockets(on_missed, on_received, ack_timeout)
         callers = Callers(db)
@@ -65,7 +67,8 @@ class Runtime:
         writer.catch_up()
         app.ids.observe(directory.highest_number(db))
         writer.start()
-        return cls(app, writer, db, waiters, sockets, secrets, lock, callers), new_admin_key
+        return cls(app, writer, db, waiters, sockets, secrets, lock, callers,
+                   Taken()), new_admin_key
 
     async def return_in_flight(self) -> None:
         """Pushes the last run made and no client acknowledged go back to their queues."""

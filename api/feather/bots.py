@@ -104,7 +104,7 @@ async def take_updates(runtime: Runtime, bot: dict, params: GetUpdates,
     with runtime.waiters.watch(address) as woken:
         while True:
             woken.clear()
-            items = await take(runtime, address, limit, "featherchat.getUpdates", request)
+            items = take(runtime, address, limit, "featherchat.getUpdates", request)
             if items:
                 return [render.update(item) for item in items]
             remaining = deadline - loop.time()
@@ -112,28 +112,18 @@ async def take_updates(runtime: Runtime, bot: dict, params: GetUpdates,
                 return []
 
 
-async def take(runtime: Runtime, address: str, limit: int, via: str,
-               request: Request) -> list[dict]:
-    """Read what is queued for an address and remove it (featherChat's delete-on-read),
-    recorded as UpdatesConfirmed before the caller answers. One reader per queue at a time.
-
-    Never for a reader that is gone; and what the confirmation took goes back, under its
-    ids, if the reader left before the answer could be written. Only a crash between the
-    confirmation and the write loses an answer (the README says so)."""
-    async with runtime.waiters.reading(address):
-        if gone(request):
-            return []
-        items = updates.pending(runtime.db, address, limit)
-        if not items:
-            return items
+def take(runtime: Runtime, address: str, limit: int, via: str, request: Request) -> list[dict]:
+    """Read what is queued for an address and hand it out (featherChat's delete-on-read),
+    never to a reader that is gone. The confirmation (UpdatesConfirmed) is lazy: it rides
+    with the next write, and no read returns these updates meanwhile (api/longpoll.Taken).
+    A crash before it is recorded hands them out again after the restart: at least once."""
+    if gone(request):
+        return []
+    items = runtime.taken.skip(address, lambda n: updates.pending(runtime.db, address, n), limit)
+    if items:
         ids = [item["update_id"] for item in items]
-        await runtime.writer.run(
-            lambda unit: runtime.app.confirm_updates(unit, address, ids[-1], via, ids))
-        if gone(request):
-            taken = [(item["update_id"], item["id"]) for item in items]
-            await runtime.writer.run(lambda unit: runtime.app.return_updates(
-                unit, address, taken, "the reader left before the answer was written"))
-            return []
+        runtime.taken.hold(address, ids, runtime.writer.submit(
+            lambda unit: runtime.app.confirm_updates(unit, address, ids[-1], via, ids), lazy=True))
     return items
 
 

@@ -128,3 +128,61 @@ def test_reset_token_revokes_the_old_one(parts):
     assert directory.account_by_token_hash(projector.db, hash_token(new))["id"] == bot.bot_id
     assert directory.account_by_token_hash(projector.db, hash_token(bot.token)) is not None
     assert new.startswith(f"{bot.number}:")
+
+
+def lazy_parts(app, projector, applied: list, linger: float) -> Writer:
+    writer = Writer(app, projector, asyncio.get_running_loop(), on_applied=applied.append,
+                    linger=linger)
+    writer.start()
+    return writer
+
+
+def test_a_lazy_command_rides_in_the_next_commands_transaction(parts):
+    app, projector = parts
+    applied: list = []
+
+    async def main():
+        writer = lazy_parts(app, projector, applied, linger=5.0)
+        user = await writer.run(lambda u: app.register_user(u, "aa" * 16))
+        applied.clear()
+        lazy = writer.submit(lambda u: app.register_user(u, "bb" * 16), lazy=True)
+        await asyncio.sleep(0.2)
+        waited = lazy.done()  # nothing else came: it is still lingering
+        await writer.run(lambda u: app.register_user(u, "cc" * 16))
+        writer.stop()
+        return user, waited, await lazy
+
+    user, waited, lazy = asyncio.run(main())
+    assert not waited and lazy.fingerprint == "bb" * 16
+    assert len(applied) == 1  # one transaction held both
+    assert [type(event).__qualname__ for event, _ in applied[0]].count("User.Registered") == 2
+
+
+def test_a_lazy_command_alone_is_recorded_once_it_has_lingered(parts):
+    app, projector = parts
+    applied: list = []
+
+    async def main():
+        writer = lazy_parts(app, projector, applied, linger=0.05)
+        done = await asyncio.wait_for(
+            writer.submit(lambda u: app.register_user(u, "dd" * 16), lazy=True), 10)
+        writer.stop()
+        return done
+
+    assert directory.account(projector.db, asyncio.run(main()).user_id) is not None
+    assert len(applied) == 1
+
+
+def test_a_stop_records_a_lingering_lazy_command_first(parts):
+    app, projector = parts
+    applied: list = []
+
+    async def main():
+        writer = lazy_parts(app, projector, applied, linger=60.0)
+        lazy = writer.submit(lambda u: app.register_user(u, "ee" * 16), lazy=True)
+        await asyncio.sleep(0.1)
+        writer.stop()  # within the linger: the stop cuts it short, after recording
+        await asyncio.sleep(0)
+        return await lazy
+
+    assert directory.account(projector.db, asyncio.run(main()).user_id) is not None
