@@ -1,4 +1,5 @@
-"""Long-poll waiters, woken by the projector's batches: push, never sleep-polling."""
+"""Long-poll waiters, woken by the projector's batches (push, never sleep-polling), and the
+updates a read holds until its confirmation lands."""
 import asyncio
 import logging
 from collections import defaultdict

@@ -67,6 +67,7 @@ class Writer(Settling):
         self._eager = 0  # waiting commands that are not lazy
         self._alone = 0  # how many of the first waiting commands must run one by one
         self._writing: Writing | None = None
+        self._unit: Unit | None = None  # the batch whose commands are running
         self._timer: asyncio.Handle | None = None
         self._lingering = False
         self._running = self._closed = False
@@ -223,6 +224,5 @@ class Writer(Settling):
         self._log.submit(write)
 
     def _unit_abandon(self) -> None:
-        unit = getattr(self, "_unit", None)
-        if unit is not None:
-            unit.abandon()
+        if self._unit is not None:
+            self._unit.abandon()
