@@ -192,3 +192,50 @@ def test_a_start_whose_catch_up_fails_still_serves_and_catches_up_later(parts, f
     assert behind_at_start is True
     assert directory.account_by_fingerprint(projector.db, "0b" * 16) is not None
     assert directory.account(projector.db, user.user_id) is not None
+
+
+def test_a_failed_append_fails_its_batch_only_and_the_next_batch_lands(parts, monkeypatch):
+    """The log thread's append raises (disk I/O): that batch's requests hear it, nothing of
+    it is readable, and the writer goes on with the next batch."""
+    app, projector = parts
+    record = app.record
+    failing = {"next": True}
+
+    def flaky_record(prepared):
+        if failing.pop("next", False):
+            raise sqlite3.OperationalError("disk I/O error (injected)")
+        return record(prepared)
+
+    monkeypatch.setattr(app, "record", flaky_record)
+
+    async def main():
+        writer = writer_for(app, projector)
+        failed = await asyncio.gather(writer.run(lambda u: app.register_user(u, "0e" * 16)),
+                                      return_exceptions=True)
+        landed = await writer.run(lambda u: app.register_user(u, "0f" * 16))
+        writer.stop()
+        return failed[0], landed
+
+    failed, landed = asyncio.run(main())
+    assert isinstance(failed, sqlite3.OperationalError)
+    assert directory.account_by_fingerprint(projector.db, "0e" * 16) is None
+    assert directory.account(projector.db, landed.user_id)["fingerprint"] == "0f" * 16
+    assert len(app.recorder.select_notifications(start=1, limit=100)) == 3  # user, 2 claims
+
+
+def test_a_stop_writes_and_answers_everything_still_queued(parts):
+    """SIGTERM with requests in the queue: stop() writes them before the log closes."""
+    app, projector = parts
+
+    async def main():
+        writer = writer_for(app, projector)
+        queued = [writer.submit(lambda u, i=i: app.register_user(u, f"{i:02x}" * 16))
+                  for i in range(20, 40)]
+        writer.stop()  # at once: nothing has run yet
+        with pytest.raises(DomainError, match="the writer stopped"):
+            writer.submit(lambda u: app.register_user(u, "ff" * 16))
+        return await asyncio.gather(*queued)
+
+    users = asyncio.run(main())
+    assert len(users) == 20
+    assert all(directory.account(projector.db, user.user_id) for user in users)
