@@ -25,8 +25,9 @@ from projections import READ_MODELS
 Applied = Sequence[tuple[object, int]]
 log = logging.getLogger(__name__)
 FAULTS = "projection_faults"
-_TRACK = ("INSERT INTO tracking (name, position, version) VALUES (?, ?, ?) ON CONFLICT (name)"
-          " DO UPDATE SET position = excluded.position, version = excluded.version")
+_TRACK_ROWS = ("INSERT INTO tracking (name, position, version) VALUES {rows} ON CONFLICT (name)"
+               " DO UPDATE SET position = excluded.position, version = excluded.version")
+_TRACK = _TRACK_ROWS.format(rows="(?, ?, ?)")
 
 
 def create_tables(db: Database, models: Iterable[ModuleType] = READ_MODELS) -> None:
@@ -53,7 +54,11 @@ def track(db: Database, model: ModuleType, position: int) -> None:
 
 
 def track_all(db: Database, models: Sequence[ModuleType], position: int) -> None:
-    db.conn.executemany(_TRACK, [(model.NAME, position, model.VERSION) for model in models])
+    """Every read model's position in one statement (one call into SQLite per batch)."""
+    if not models:
+        return
+    db.execute(_TRACK_ROWS.format(rows=", ".join(["(?, ?, ?)"] * len(models))),
+               [value for model in models for value in (model.NAME, position, model.VERSION)])
 
 
 def tracked_positions(db: Database, models: Iterable[ModuleType] = READ_MODELS) -> dict[str, int]:
