@@ -4,10 +4,11 @@ N users each send a message over HTTP; one bot polls for updates and answers eac
 send to its sender; each user receives the echo live and only then sends the next (a closed
 loop per user). Measured at 1, 10 and 50 users, for each server: round trips/s (completed
 echoes per second of wall time), user→bot→user latency p50/p99 (the send request's start to
-the echo's arrival), and the server's CPU per round trip (utime + stime of the server process
-from /proc over the level, divided by the round trips). Levels are interleaved (each round runs
-a level on Botbus, then the same level on the peer) and each figure is the median over rounds,
-so drift on the box hits both sides alike.
+the echo's arrival), the server's CPU per round trip (utime + stime of the server process
+from /proc over the level, divided by the round trips), and how busy its first thread
+(Botbus's event loop, the node peer's JS thread) and its other threads were. Levels are
+interleaved (each round runs a level on Botbus, then the same level on the peer) and each
+figure is the median over rounds, so drift on the box hits both sides alike.
 
 Botbus: a real `botbus serve` (tests.servers.Server), featherChat v1; the bot long-polls
 `getUpdates {"timeout": 5}`, users receive on `/v1/ws` and acknowledge each frame. Every send is
@@ -28,7 +29,7 @@ from collections import Counter
 from bench.append_ceiling import percentile
 from bench.echo_botbus import Botbus
 from bench.echo_peer import Peer, PeerUnavailable
-from bench.end_to_end import Http, on_fresh_server, server_cpu_seconds
+from bench.end_to_end import Http, on_fresh_server, server_cpu_seconds, thread_cpu_seconds
 from tests.servers import Server
 
 # Enough that the bot is not the bottleneck: with 4, its replies queued for a free connection
@@ -95,8 +96,11 @@ async def level(side, n: int, seconds: float, warmup: float, errors: list) -> di
         task = asyncio.create_task(bot(side, poller, pool, replies, errors))
         await phase(side, users, warmup, errors)
         cpu, gen = server_cpu_seconds(side.pid), time.process_time()
+        threads = thread_cpu_seconds(side.pid)
         latencies, lost, wall = await phase(side, users, seconds, errors)
         cpu, gen = server_cpu_seconds(side.pid) - cpu, time.process_time() - gen
+        busy = {name: (used - threads.get(name, 0.0)) / wall
+                for name, used in thread_cpu_seconds(side.pid).items()}
         errors.extend(f"{side.name} user: {user.closed}" for user in users
                       if getattr(user, "closed", None))
         if task.done() and task.exception():
@@ -112,7 +116,8 @@ async def level(side, n: int, seconds: float, warmup: float, errors: list) -> di
     return {"rate": len(latencies) / wall, "p50": percentile(latencies, 50) * 1000,
             "p99": percentile(latencies, 99) * 1000, "lost": lost,
             "cpu": cpu / len(latencies) * 1000 if latencies else 0.0,
-            "gen": gen / len(latencies) * 1000 if latencies else 0.0}
+            "gen": gen / len(latencies) * 1000 if latencies else 0.0,
+            "busy": {name: share for name, share in busy.items() if share >= 0.05}}
 
 
 async def bench(server: Server, peer: Peer | None, levels: list[int], seconds: float,
@@ -171,9 +176,13 @@ def report(results: dict, errors: list[str], levels: list[int], args) -> None:
         lost = sum(row["lost"] for n in levels for row in results.get((side, n), []))
         gen = [f"{n}: {median(results[(side, n)], 'gen'):.3f}" for n in levels
                if (side, n) in results]
+        busy = [f"{n}: " + ", ".join(f"{name} {share:.0%}" for name, share in sorted(
+                    results[(side, n)][-1]["busy"].items(), key=lambda item: -item[1]))
+                for n in levels if (side, n) in results]
         if per_round:
             print(f"{side}: round trips/s per round, by users: {'; '.join(per_round)};"
                   f" load generator CPU per round trip (ms): {'; '.join(gen)};"
+                  f" server threads busy, last round (share of a core): {'; '.join(busy)};"
                   f" lost (no echo within {ECHO_TIMEOUT:g} s): {lost}")
     for error, times in Counter(errors).items():
         print(f"error (×{times}): {error}")

@@ -81,7 +81,24 @@ class Level:
 
 def server_cpu_seconds(pid: int) -> float:
     """utime + stime of the server process, from /proc (Linux)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return _cpu_seconds(Path(f"/proc/{pid}/stat"))
+
+
+def thread_cpu_seconds(pid: int) -> dict[str, float]:
+    """utime + stime of the server's first thread (`main`: Botbus's event loop, where a
+    saturated core shows first) and of all its other threads together."""
+    seconds = {"main": 0.0, "other threads": 0.0}
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        try:
+            used = _cpu_seconds(task / "stat")
+        except OSError:
+            continue  # a thread that ended in between
+        seconds["main" if task.name == str(pid) else "other threads"] += used
+    return seconds
+
+
+def _cpu_seconds(stat: Path) -> float:
+    fields = stat.read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
