@@ -1,5 +1,6 @@
 """The lean request path every dialect's route class builds on: `Lean` (the app, with only
-the middleware Botbus uses), `LeanRouter` (lean routes found in one lookup) and `LeanRoute`.
+the middleware Botbus uses, and `FastLane` in front of it), `LeanRouter` (lean routes found
+in one lookup) and `LeanRoute`.
 
 Routes keep FastAPI's signatures (`bot: CurrentBot, body: Params[SendMessage]`), so the
 OpenAPI document is FastAPI's own. But FastAPI solves those dependencies anew on every
@@ -10,7 +11,7 @@ A route that needs more (query or body fields, yield dependencies) keeps FastAPI
 """
 import inspect
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, cast
 
 from fastapi import FastAPI
 from fastapi.dependencies.models import Dependant
@@ -22,6 +23,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from api.bodylimit import BodyLimit
+from api.lane import FastLane
 from api.responses import JSON
 
 Resolve = Callable[[Request, dict], Awaitable[Any]]
@@ -43,11 +46,14 @@ class Lean(FastAPI):
     def build_middleware_stack(self) -> ASGIApp:
         handlers = dict(self.exception_handlers)
         crash = handlers.pop(Exception, None) or handlers.pop(500, None)
-        app: ASGIApp = LeanRouter(self.router.routes, AsyncExitStackMiddleware(self.router))
-        app = ExceptionMiddleware(app, handlers=handlers, debug=self.debug)
+        router = LeanRouter(self.router.routes, AsyncExitStackMiddleware(self.router))
+        app: ASGIApp = ExceptionMiddleware(router, handlers=handlers, debug=self.debug)
         for middleware in reversed(self.user_middleware):
             app = middleware.cls(app, *middleware.args, **middleware.kwargs)
-        return ServerErrorMiddleware(app, handler=crash, debug=self.debug)
+        stack = ServerErrorMiddleware(app, handler=crash, debug=self.debug)
+        limits = [cast(int, m.kwargs["max_bytes"]) for m in self.user_middleware
+                  if m.cls is BodyLimit]
+        return FastLane(router, stack, handlers, crash, max_body=min(limits, default=None))
 
 
 class Unsupported(Exception):
@@ -62,25 +68,28 @@ class LeanRoute(APIRoute):
             resolve = compile_dependant(self.dependant)
         except Unsupported:
             return  # FastAPI's own handler, set by APIRoute
-        self.app, self.compiled = self._lean_app(resolve), True
+        self.resolve, self.compiled = resolve, True
+        self.app = self._lean_app()
 
     def render(self, error: Exception) -> Response | None:
         """The dialect's envelope for an error it owns; None lets it propagate to the app's
         handlers (unknown paths, bad bodies, crashes)."""
         return None
 
-    def _lean_app(self, resolve: Resolve) -> Callable[[Scope, Receive, Send], Awaitable[None]]:
+    async def answer(self, scope: Scope, receive: Receive, send: Send) -> Response:
+        """The route's response, not sent yet; an error the dialect does not own raises."""
+        try:
+            response = await self.resolve(Request(scope, receive, send), {})
+        except Exception as error:  # noqa: BLE001 - the dialect renders what it owns
+            rendered = self.render(error)
+            if rendered is None:
+                raise
+            response = rendered
+        return response if isinstance(response, Response) else JSON(response)
+
+    def _lean_app(self) -> Callable[[Scope, Receive, Send], Awaitable[None]]:
         async def app(scope: Scope, receive: Receive, send: Send) -> None:
-            request = Request(scope, receive, send)
-            try:
-                response = await resolve(request, {})
-            except Exception as error:  # noqa: BLE001 - the dialect renders what it owns
-                rendered = self.render(error)
-                if rendered is None:
-                    raise
-                response = rendered
-            if not isinstance(response, Response):
-                response = JSON(response)
+            response = await self.answer(scope, receive, send)
             await response(scope, receive, send)
 
         return app
@@ -153,7 +162,8 @@ class LeanRouter:
             else:
                 shadowed.add(depth)
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+    def find(self, scope: Scope) -> LeanRoute | None:
+        """The lean route for this request, its path parameters set in the scope; or None."""
         if scope["type"] == "http" and not scope.get("root_path"):
             path = scope["path"]
             for route in self.table.get((scope["method"], path.count("/")), ()):
@@ -161,7 +171,13 @@ class LeanRouter:
                 if match is not None:
                     scope["path_params"] = match.groupdict()  # plain `{name}`: strings as-is
                     scope["route"], scope["endpoint"] = route, route.endpoint
-                    return await route.app(scope, receive, send)
+                    return route
+        return None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        route = self.find(scope)
+        if route is not None:
+            return await route.app(scope, receive, send)
         await self.rest(scope, receive, send)
 
 

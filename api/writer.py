@@ -205,8 +205,7 @@ class Writer(Settling):
             log.exception("save failed")
             outcomes = [Outcome(o.future, error=failure) for o in outcomes]
         else:
-            recordings = self.app.finish(writing.prepared, ids, later=self._later)
-            recorded = [(r.domain_event, r.notification.id) for r in recordings]
+            recorded = self.app.finish(writing.prepared, ids, later=self._later)
             if recorded:
                 self.last_recorded = recorded[-1][1]
         self._settle(outcomes, recorded)

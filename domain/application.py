@@ -38,13 +38,12 @@ def _now(write: Callable[[], object]) -> None:
     write()
 
 
-def _logged(write: Callable[[], object], recordings: list[Recording]) -> None:
+def _logged(write: Callable[[], object], positions: Sequence[int]) -> None:
     """A snapshot is an optimisation, never a failure: the next interval takes another."""
     try:
         write()
     except Exception:  # noqa: BLE001
-        log.exception("snapshot failed", extra={"positions": [
-            r.notification.id for r in recordings]})
+        log.exception("snapshot failed", extra={"positions": list(positions)})
 
 
 class Botbus(AccountCommands, MessagingCommands, Application):
@@ -88,7 +87,15 @@ class Botbus(AccountCommands, MessagingCommands, Application):
         if kwargs or not all(isinstance(obj, Aggregate) for obj in objs):
             return super().save(*objs, **kwargs)
         prepared = self.prepare(*objs)
-        return self.finish(prepared, self.record(prepared))
+        ids = self.record(prepared)
+        self.finish(prepared, ids)
+        recordings = [Recording(event, Notification(
+            id=notification_id, originator_id=stored.originator_id, topic=stored.topic,
+            originator_version=stored.originator_version, state=stored.state))
+            for event, stored, notification_id in zip(prepared.processing_event.events,
+                                                      prepared.stored, ids, strict=True)]
+        self._notify(recordings)
+        return recordings
 
     def prepare(self, *aggregates: Aggregate) -> Prepared:
         """The aggregates' new events, collected and encoded for the log."""
@@ -105,23 +112,18 @@ class Botbus(AccountCommands, MessagingCommands, Application):
         return self.recorder.insert_events(prepared.stored) or []
 
     def finish(self, prepared: Prepared, ids: Sequence[int],
-               later: Callable[[Callable[[], object]], None] | None = None) -> list[Recording]:
-        """Once recorded: the recordings, the cache, snapshots (written by `later`, if given,
-        off the caller's thread). Nothing here can turn the save into a failure: the writer
-        would report a recorded command as failed, or run it again."""
-        recordings = [Recording(event, Notification(
-            id=notification_id, originator_id=stored.originator_id, topic=stored.topic,
-            originator_version=stored.originator_version, state=stored.state))
-            for event, stored, notification_id in zip(prepared.processing_event.events,
-                                                      prepared.stored, ids, strict=True)]
+               later: Callable[[Callable[[], object]], None] | None = None
+               ) -> list[tuple[object, int]]:
+        """Once recorded: each event with its position, the cache, snapshots (written by
+        `later`, if given, off the caller's thread). Nothing here can turn the save into a
+        failure: the writer would report a recorded command as failed, or run it again."""
         cache = self.repository.cache
         if cache is not None:
             for aggregate_id, aggregate in prepared.processing_event.aggregates.items():
                 cache.put(aggregate_id, aggregate)
         for write in self._snapshots_due(prepared.processing_event):
-            (later or _now)(partial(_logged, write, recordings))
-        self._notify(recordings)
-        return recordings
+            (later or _now)(partial(_logged, write, ids))
+        return list(zip(prepared.processing_event.events, ids, strict=True))
 
     def _snapshots_due(self, processing_event: ProcessingEvent) -> list[Callable[[], object]]:
         """A snapshot of an aggregate just saved is its state in memory: the library reads

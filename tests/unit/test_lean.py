@@ -146,3 +146,73 @@ def test_a_route_of_another_kind_first_keeps_its_place():
 
     routes = [*plain.routes, *lean_routes()]
     assert routed(routes, "GET", "/v1/bot/t0k/getMe")[0] == "rest"
+
+
+# FastLane: lean routes without the middleware stack, with the same error handling
+
+def laned() -> FastAPI:
+    from fastapi import HTTPException
+
+    from api.bodylimit import BodyLimit, BodyTooLarge
+    from api.lean import Lean
+    from api.responses import JSON
+
+    app = Lean()
+    router = APIRouter(route_class=LeanRoute)
+
+    @router.post("/echo/{word}")
+    async def echo(word: str, request: Request) -> dict:
+        await request.body()  # a body past the limit stops here
+        if word == "crash":
+            raise RuntimeError("boom")
+        if word == "missing":
+            raise HTTPException(404, "no such word")
+        return {"word": word}
+
+    app.router.routes.extend(router.routes)
+
+    @app.exception_handler(HTTPException)
+    async def http_error(request, error):
+        return JSON({"handled": error.detail}, status_code=error.status_code)
+
+    @app.exception_handler(BodyTooLarge)
+    async def too_large(request, error):
+        return JSON({"limit": str(error)}, status_code=413)
+
+    @app.exception_handler(Exception)
+    async def crashed(request, error):
+        return JSON({"crashed": str(error)}, status_code=500)
+
+    app.add_middleware(BodyLimit, max_bytes=10,
+                       envelope=lambda scope: lambda text, status: JSON({"limit": text}, status))
+    return app
+
+
+def post(path: str, **kwargs) -> httpx.Response:
+    async def main():
+        transport = httpx.ASGITransport(app=laned(), raise_app_exceptions=False)
+        async with httpx.AsyncClient(transport=transport, base_url="http://t") as http:
+            return await http.post(path, **kwargs)
+
+    return asyncio.run(main())
+
+
+def test_the_lane_answers_its_routes_and_their_errors_as_the_stack_would():
+    assert post("/echo/hi", content=b"{}").json() == {"word": "hi"}
+    missing = post("/echo/missing", content=b"{}")
+    assert (missing.status_code, missing.json()) == (404, {"handled": "no such word"})
+    crash = post("/echo/crash", content=b"{}")
+    assert (crash.status_code, crash.json()) == (500, {"crashed": "boom"})
+
+
+def test_bodies_the_lane_cannot_vouch_for_meet_the_body_limit():
+    declared = post("/echo/hi", content=b"x" * 11)
+    assert (declared.status_code, declared.json()["limit"]) == (
+        413, "request body is larger than 10 bytes")
+
+    async def chunks():
+        yield b"x" * 6
+        yield b"x" * 6
+
+    chunked = post("/echo/hi", content=chunks())  # no length: counted as it streams in
+    assert chunked.status_code == 413
