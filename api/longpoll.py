@@ -3,7 +3,7 @@ updates a read holds until its confirmation lands."""
 import asyncio
 import logging
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator
 from contextlib import contextmanager
 
 log = logging.getLogger(__name__)
@@ -46,12 +46,9 @@ class Taken:
     def __init__(self) -> None:
         self._held: dict[str, set[int]] = {}
 
-    def skip(self, address: str, read: Callable[[int], list[dict]], limit: int) -> list[dict]:
-        """`read(n)` gives the queue's first n items; the first `limit` not held are kept."""
-        held = self._held.get(address)
-        if not held:
-            return read(limit)
-        return [item for item in read(limit + len(held)) if item["update_id"] not in held][:limit]
+    def held(self, address: str) -> Collection[int]:
+        """The update ids of this queue that a read must skip."""
+        return self._held.get(address, ())
 
     def hold(self, address: str, update_ids: list[int], confirmed: asyncio.Future) -> None:
         self._held.setdefault(address, set()).update(update_ids)

@@ -5,6 +5,7 @@ A message pushed on a user's live socket is queued too, but `in_flight`: inbox r
 until the client acknowledges it (the row goes) or the push fails (the row shows, keeping
 its place in the queue).
 """
+from collections.abc import Collection
 from functools import singledispatch
 
 from sqlite_utils import Database
@@ -92,11 +93,14 @@ _ITEMS = (f"SELECT u.update_id, u.message_id AS id, {COLUMNS} FROM updates u"
           f" LEFT JOIN messages m ON m.id = u.message_id {JOIN_SENDER}")
 
 
-def pending(db: Database, address: str, limit: int) -> list[dict]:
+def pending(db: Database, address: str, limit: int,
+            skip: Collection[int] = ()) -> list[dict]:
     """What a read of the queue returns, oldest first: every row that is not in flight (outer
-    joins: a row is never skipped, or a confirmation would remove what nobody saw)."""
-    rows = db.execute(f"{_ITEMS} WHERE u.address = ? AND u.in_flight = 0"
-                      " ORDER BY u.update_id LIMIT ?", (address, limit)).fetchall()
+    joins: a row is never skipped, or a confirmation would remove what nobody saw), except
+    the update ids in `skip` (handed out already, their confirmation on its way)."""
+    skipping = f" AND u.update_id NOT IN ({', '.join('?' * len(skip))})" if skip else ""
+    rows = db.execute(f"{_ITEMS} WHERE u.address = ? AND u.in_flight = 0{skipping}"
+                      " ORDER BY u.update_id LIMIT ?", (address, *skip, limit)).fetchall()
     return [as_item(row) for row in rows]
 
 

@@ -119,7 +119,7 @@ def take(runtime: Runtime, address: str, limit: int, via: str, request: Request)
     A crash before it is recorded hands them out again after the restart: at least once."""
     if gone(request):
         return []
-    items = runtime.taken.skip(address, lambda n: updates.pending(runtime.db, address, n), limit)
+    items = updates.pending(runtime.db, address, limit, skip=runtime.taken.held(address))
     if items:
         ids = [item["update_id"] for item in items]
         runtime.taken.hold(address, ids, runtime.writer.submit(
