@@ -44,7 +44,7 @@ class Runtime:
         app = Botbus.open(data)
         loop = asyncio.get_running_loop()
         projector = Projector(app.recorder, app.mapper,
-                              open_projections(data / PROJECTIONS_FILE, handed_over=True))
+                              open_projections(data / PROJECTIONS_FILE))  # the loop's own
         db = open_projections(data / PROJECTIONS_FILE)
 
         def on_missed(message_id: UUID, reason: str) -> Awaitable[bool]:

@@ -15,8 +15,9 @@ def open_projections(path: Path | str, *, handed_over: bool = False) -> Database
     tracking row commits with the rows, and a lost tail is re-applied from the log.
 
     A connection stays on the thread that opened it (sqlite3 raises otherwise), so a read
-    from a worker thread fails loudly instead of sharing the loop's connection; only the
-    projector's, `handed_over` to the writer thread, may move."""
+    from a worker thread fails loudly instead of sharing the loop's connection; one opened
+    `handed_over` may move (tests and tools that open it on one thread and project on
+    another)."""
     conn = sqlite3.connect(str(path), check_same_thread=not handed_over)
     conn.row_factory = sqlite3.Row
     db = Database(conn)
