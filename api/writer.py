@@ -68,8 +68,7 @@ class Writer(Settling):
         self._alone = 0  # how many of the first waiting commands must run one by one
         self._writing: Writing | None = None
         self._unit: Unit | None = None  # the batch whose commands are running
-        self._timer: asyncio.Handle | None = None
-        self._lingering = False
+        self._timer: asyncio.Handle | None = None  # a TimerHandle while lazy commands linger
         self._running = self._closed = False
         self._log = ThreadPoolExecutor(max_workers=1, thread_name_prefix="botbus-log")
 
@@ -130,13 +129,13 @@ class Writer(Settling):
         if not self._running or self._writing is not None or not self._waiting:
             return
         if self._eager or self._alone:
-            if self._timer is not None and self._lingering:
+            if isinstance(self._timer, asyncio.TimerHandle):  # lingering: no longer needed
                 self._timer.cancel()
                 self._timer = None
             if self._timer is None:
-                self._timer, self._lingering = self.loop.call_soon(self._next), False
+                self._timer = self.loop.call_soon(self._next)
         elif self._timer is None:
-            self._timer, self._lingering = self.loop.call_later(self.linger, self._next), True
+            self._timer = self.loop.call_later(self.linger, self._next)
 
     def _next(self) -> None:
         self._timer = None
