@@ -11,13 +11,17 @@ from starlette.routing import Match
 from api import logs, openapi, redact
 from api.bodylimit import BodyLimit, BodyTooLarge
 from api.errors import envelope_for
+from api.feather import admin as feather_admin
 from api.feather import bots as feather_bots
+from api.feather import files as feather_files
 from api.feather import users as feather_users
 from api.lean import Lean
 from api.params import describe
+from api.ratelimit import RateLimits
 from api.responses import JSON
 from api.runtime import Runtime
 from api.settings import Settings
+from api.telegram import routes as telegram
 
 log = logging.getLogger(__name__)
 DESCRIPTION = """One event log behind featherChat, Telegram, Botyard and MaxChat.
@@ -63,8 +67,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
-        runtime, new_admin_key = Runtime.start(settings.data, settings.ack_timeout)
+        runtime, new_admin_key = Runtime.start(settings.data, settings.ack_timeout,
+                                                    settings.max_upload_bytes)
         await runtime.return_in_flight()
+        runtime.limits = RateLimits(settings.telegram_rate_limit,
+                                    settings.telegram_chat_rate_limit)
+        runtime.webhooks.start()
         if new_admin_key:
             print(f"botbus: generated admin key (shown once, keep it): {new_admin_key}",
                   file=sys.stdout, flush=True)
@@ -74,10 +82,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         yield
         await runtime.stop()
 
-    app = Lean(title="Botbus", version="0.1.0", lifespan=lifespan,
+    app = Lean(title="Botbus", version="0.1.0", lifespan=lifespan, docs_url=None, redoc_url=None,
                   default_response_class=JSON,
                   description=DESCRIPTION)
-    serve(app, feather_bots.router, feather_users.router)
+    serve(app, telegram.router, feather_bots.router, feather_users.router,
+          feather_files.router, feather_admin.router)
 
     @app.get("/health", tags=["server"])
     async def health(request: Request) -> JSON:
@@ -113,5 +122,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     openapi.install(app)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes,
+                       max_upload_bytes=settings.max_upload_bytes,
                        envelope=lambda scope: envelope_for(scope["path"]))
     return app

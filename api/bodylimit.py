@@ -12,20 +12,28 @@ class BodyTooLarge(Exception):
 
 
 class BodyLimit:
-    def __init__(self, app: ASGIApp, max_bytes: int,
-                 envelope: Callable[[Scope], Callable[[str, int], JSON]]) -> None:
-        self.app, self.max_bytes, self.envelope = app, max_bytes, envelope
+    """`max_bytes` for every body, `max_upload_bytes` for a multipart one (files)."""
 
-    def description(self) -> str:
-        return f"request body is larger than {self.max_bytes} bytes"
+    def __init__(self, app: ASGIApp, max_bytes: int,
+                 envelope: Callable[[Scope], Callable[[str, int], JSON]],
+                 max_upload_bytes: int | None = None) -> None:
+        self.app, self.max_bytes, self.envelope = app, max_bytes, envelope
+        self.max_upload_bytes = max(max_upload_bytes or max_bytes, max_bytes)
+
+    @staticmethod
+    def description(limit: int) -> str:
+        return f"request body is larger than {limit} bytes"
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
-        length = dict(scope["headers"]).get(b"content-length")
+        headers = dict(scope["headers"])
+        limit = self.max_upload_bytes if headers.get(b"content-type", b"").lower().startswith(
+            b"multipart/form-data") else self.max_bytes
+        length = headers.get(b"content-length")
         if length is not None:  # uvicorn never reads past a declared length
-            if not length.isdigit() or int(length) > self.max_bytes:
-                response = self.envelope(scope)(self.description(), 413)
+            if not length.isdigit() or int(length) > limit:
+                response = self.envelope(scope)(self.description(limit), 413)
                 return await response(scope, receive, send)
             return await self.app(scope, receive, send)
         seen = 0
@@ -34,8 +42,8 @@ class BodyLimit:
             nonlocal seen
             message = await receive()
             seen += len(message.get("body", b""))
-            if seen > self.max_bytes:
-                raise BodyTooLarge(self.description())
+            if seen > limit:
+                raise BodyTooLarge(self.description(limit))
             return message
 
         await self.app(scope, counted, send)

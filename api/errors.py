@@ -5,10 +5,13 @@ from collections.abc import Callable
 
 from api.feather import errors as feather
 from api.responses import JSON
+from api.telegram import errors as telegram
 
 Envelope = Callable[[str, int], JSON]
 
 
 def envelope_for(path: str) -> Envelope:
     """The dialect a path belongs to; featherChat's is also the server's default."""
+    if path.startswith(("/bot", "/file/bot")):
+        return telegram.envelope
     return feather.envelope

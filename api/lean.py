@@ -10,6 +10,7 @@ parameters and optional headers read as strings, sub-dependencies awaited once p
 A route that needs more (query or body fields, yield dependencies) keeps FastAPI's handler.
 """
 import inspect
+import re
 from collections.abc import Awaitable, Callable
 from typing import Any, cast
 
@@ -183,12 +184,8 @@ class LeanRouter:
 
 def _depth(path: str) -> int | None:
     """How many segments a route's path has, as `path.count("/")` counts a request's; None
-    for a path with a converter or a partial segment (`{p:path}`, `a{b}`), whose requests
-    need not have that depth."""
-    if not path.startswith("/"):
+    for a path with a converter (`{p:path}`), whose requests need not have that depth. A
+    plain parameter matches within one segment, also inside one (`/bot{token}`)."""
+    if not path.startswith("/") or ":" in "".join(re.findall(r"{[^}]*}", path)):
         return None
-    for segment in path[1:].split("/"):
-        if ("{" in segment or "}" in segment) and not (
-                segment.startswith("{") and segment.endswith("}") and ":" not in segment):
-            return None
     return path.count("/")

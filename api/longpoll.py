@@ -37,14 +37,59 @@ class Waiters:
                 event.set()
 
 
+class Polls:
+    """One long poll per queue, as Telegram allows: a newer poll ends the older one (which
+    answers 409), so two bot instances never share one queue's updates unnoticed."""
+
+    def __init__(self) -> None:
+        self._current: dict[str, Poll] = {}
+
+    @contextmanager
+    def start(self, address: str, woken: asyncio.Event) -> Iterator["Poll"]:
+        older = self._current.get(address)
+        if older is not None:
+            older.superseded = True
+            older.woken.set()
+        poll = self._current[address] = Poll(woken)
+        try:
+            yield poll
+        finally:
+            if self._current.get(address) is poll:
+                del self._current[address]
+
+
+class Poll:
+    def __init__(self, woken: asyncio.Event) -> None:
+        self.woken, self.superseded = woken, False
+
+
 class Taken:
     """Updates handed to a reader whose confirmation is not applied yet. The confirmation is
     lazy (it rides with the next write), so until it lands every read skips what it holds:
     two readers never get the same update. If it fails, the updates are handed out again
-    (at least once, never lost)."""
+    (at least once, never lost). Telegram's `offset` confirms everything below it the same
+    way: reads start above the highest offset confirmed or on its way (`floor`)."""
 
     def __init__(self) -> None:
         self._held: dict[str, set[int]] = {}
+        self._landed: dict[str, int] = {}  # the highest offset confirmation recorded
+        self._coming: dict[str, int] = {}  # the highest still on its way
+
+    def floor(self, address: str) -> int:
+        return max(self._landed.get(address, 0), self._coming.get(address, 0))
+
+    def hold_below(self, address: str, up_to: int, confirmed: asyncio.Future) -> None:
+        self._coming[address] = max(self._coming.get(address, 0), up_to)
+        confirmed.add_done_callback(lambda done: self._landed_below(address, up_to, done))
+
+    def _landed_below(self, address: str, up_to: int, done: asyncio.Future) -> None:
+        if self._coming.get(address, 0) <= up_to:
+            self._coming.pop(address, None)
+        if not done.cancelled() and done.exception() is None:
+            self._landed[address] = max(self._landed.get(address, 0), up_to)
+        else:
+            log.warning("an offset's confirmation failed: its updates will be handed out again",
+                        extra={"address": address, "up_to": up_to})
 
     def held(self, address: str) -> Collection[int]:
         """The update ids of this queue that a read must skip."""

@@ -3,7 +3,7 @@ the read connection, long-poll waiters and live sockets."""
 import asyncio
 import logging
 from collections.abc import Awaitable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 from uuid import UUID
@@ -11,9 +11,12 @@ from uuid import UUID
 from sqlite_utils import Database
 
 from api.callers import Callers
-from api.longpoll import Taken, Waiters
+from api.filestore import FileStore
+from api.longpoll import Polls, Taken, Waiters
+from api.ratelimit import RateLimits
 from api.secrets import Secrets, load_or_create
 from api.sockets import Sockets
+from api.webhooks import Deliveries
 from api.writer import Writer
 from domain.application import Botbus
 from projections import directory, updates
@@ -35,10 +38,15 @@ class Runtime:
     lock: IO
     callers: Callers
     taken: Taken
+    polls: Polls
+    files: FileStore
+    limits: RateLimits = field(default_factory=RateLimits)
+    webhooks: Deliveries = field(init=False)
     stopping: bool = False
 
     @classmethod
-    def start(cls, data: Path, ack_timeout: float = 30.0) -> tuple["Runtime", str | None]:
+    def start(cls, data: Path, ack_timeout: float = 30.0, max_upload: int = 2 << 30
+              ) -> tuple["Runtime", str | None]:
         lock = lock_data_dir(data)
         secrets, new_admin_key = load_or_create(data)
         app = Botbus.open(data)
@@ -60,15 +68,24 @@ class Runtime:
         def on_applied(batch: Applied) -> None:
             events = [event for event, _ in batch]
             callers.forget(events)  # first: a revoked token is refused from now on
-            waiters.wake(updates.addresses_touched(events))
+            touched = updates.addresses_touched(events)
+            waiters.wake(touched)
             sockets.deliver(db, events)
+            sockets.notify(db, batch)
+            if started:
+                started[0].webhooks.applied(events, touched)
+
+        started: list[Runtime] = []
 
         writer = Writer(app, projector, loop, on_applied)
         writer.catch_up()
         app.ids.observe(directory.highest_number(db))
         writer.start()
-        return cls(app, writer, db, waiters, sockets, secrets, lock, callers,
-                   Taken()), new_admin_key
+        runtime = cls(app, writer, db, waiters, sockets, secrets, lock, callers, Taken(), Polls(),
+                      FileStore(data, max_upload))
+        runtime.webhooks = Deliveries(runtime)
+        started.append(runtime)
+        return runtime, new_admin_key
 
     async def return_in_flight(self) -> None:
         """Pushes the last run made and no client acknowledged go back to their queues."""
@@ -87,6 +104,7 @@ class Runtime:
 
     async def stop(self) -> None:
         self.begin_stop()
+        await self.webhooks.stop()
         await self.sockets.drain()  # the requeues they report go through the writer
         self.writer.stop()
         self.app.close()

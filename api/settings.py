@@ -16,6 +16,12 @@ class Settings:
     data: Path = field(default_factory=lambda: Path(os.environ.get("BOTBUS_DATA", "./data")))
     max_body_bytes: int = field(
         default_factory=lambda: _env_int("BOTBUS_MAX_BODY_BYTES", 1 << 20))
+    max_upload_bytes: int = field(  # a multipart body (files): telegram.md decision 8
+        default_factory=lambda: _env_int("BOTBUS_MAX_UPLOAD_BYTES", 2 << 30))
+    telegram_rate_limit: int = field(  # sending calls per second per bot; 0: no limit
+        default_factory=lambda: _env_int("BOTBUS_TELEGRAM_RATE_LIMIT", 0))
+    telegram_chat_rate_limit: int = field(  # per second per chat of a bot; 0: no limit
+        default_factory=lambda: _env_int("BOTBUS_TELEGRAM_CHAT_RATE_LIMIT", 0))
     ack_timeout: float = field(
         default_factory=lambda: float(os.environ.get("BOTBUS_ACK_TIMEOUT") or 30))
     forwarded_allow_ips: str = field(  # behind a proxy: whose X-Forwarded-* headers to trust

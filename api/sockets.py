@@ -19,6 +19,7 @@ from sqlite_utils import Database
 from starlette.websockets import WebSocket
 
 from api.feather import render
+from domain.callbacks import Callback
 from domain.messages import Message
 from projections import updates
 
@@ -114,6 +115,22 @@ class Sockets:
             self._holders[message_id] = set(sockets)
             frame = orjson.dumps(render.inbox_item(item)).decode()
             self.spawn(self._push(sockets, frame))
+
+    def notify(self, db: Database, batch: Sequence[tuple[object, int]]) -> None:
+        """A bot's edit, delete or answer told to a user online: pushed as it is queued, no
+        ack awaited. The item stays in the inbox too (a client that saw it live may see it
+        again there: an edit or delete applied twice changes nothing)."""
+        for event, position in batch:
+            if isinstance(event, (Message.Edited, Message.Deleted)):
+                address = event.to
+            elif isinstance(event, Callback.Answered):
+                address = event.user_address
+            else:
+                continue
+            sockets = tuple(self._open.get(address, ()))
+            if sockets:
+                for item in updates.notices(db, address, position):
+                    self.spawn(self._push(sockets, orjson.dumps(render.inbox_item(item)).decode()))
 
     async def _push(self, sockets: tuple[Live, ...], frame: str) -> None:
         if len(sockets) == 1:  # the usual case: no gather, no task per socket

@@ -42,10 +42,11 @@ class AccountCommands:
     clock: Clock
     ids: Ids
 
-    def register_bot(self, unit: Unit, name: str, fingerprint: str,
-                     description: str = "") -> BotRegistration:
+    def register_bot(self, unit: Unit, name: str, fingerprint: str, description: str = "",
+                     username: str | None = None) -> BotRegistration:
+        """`username` (BotFather's way) is the alias; otherwise featherChat's rule names it."""
         name, fingerprint = naming.bot_name(name), naming.fingerprint(fingerprint)
-        alias = naming.bot_alias(name)
+        alias = naming.bot_username(username) if username is not None else naming.bot_alias(name)
         self._check_unclaimed(unit, fingerprint, alias)
         now, bot_id, number = self.clock(), AccountId(self.ids.ulid()), self._new_number(unit)
         token, api_token = self._feather_token(fingerprint), self._api_token(number)

@@ -1,7 +1,7 @@
 """Botbus(Application): the log, and the commands of each context composed (accounts,
-messaging). Each command validates first, then records events in a Unit, so a failed
-command records nothing. The writer (`api/writer.py`) saves a whole batch of units'
-aggregates in one transaction.
+messaging, bot profiles, files, webhooks). Each command validates first, then records
+events in a Unit, so a failed command records nothing. The writer (`api/writer.py`) saves a
+whole batch of units' aggregates in one transaction.
 """
 import logging
 import os
@@ -17,12 +17,15 @@ from eventsourcing.persistence import Notification, Recording, StoredEvent, Tran
 
 from domain.accounts import ALIAS_TAKEN, FINGERPRINT_TAKEN, AccountCommands
 from domain.clock import Clock, utc_now
+from domain.files import FileCommands
 from domain.ids import Ids
 from domain.messaging import MessagingCommands
+from domain.profiles import ProfileCommands
 from domain.recorder import TOPIC as GROUP_RECORDER
 from domain.transcoder import OrjsonTranscoder
 from domain.unit import Unit
 from domain.updates import UpdateQueue
+from domain.webhooks import Webhook, WebhookCommands
 
 log = logging.getLogger(__name__)
 __all__ = ["ALIAS_TAKEN", "FINGERPRINT_TAKEN", "Botbus"]
@@ -46,9 +49,10 @@ def _logged(write: Callable[[], object], positions: Sequence[int]) -> None:
         log.exception("snapshot failed", extra={"positions": list(positions)})
 
 
-class Botbus(AccountCommands, MessagingCommands, Application):
+class Botbus(AccountCommands, MessagingCommands, ProfileCommands, FileCommands,
+             WebhookCommands, Application):
     name = "botbus"
-    snapshotting_intervals: ClassVar = {UpdateQueue: 100}
+    snapshotting_intervals: ClassVar = {UpdateQueue: 100, Webhook: 100}
     # One writer per log: a cached aggregate is as current as the log, so loading one needs
     # no fast-forward query (a third of a confirmation's cost). Scale-out revisits this.
     # Units share the cache's objects instead of deep copies, and abandon what they do not

@@ -40,6 +40,24 @@ class Message(Aggregate):
         def apply(self, aggregate: "Message") -> None:
             aggregate.delivered = False
 
+    class Edited(Aggregate.Event):
+        """New content (its `edit_date` inside); the recipient is told in their inbox."""
+
+        to: str
+        content: dict[str, Any]
+
+        def apply(self, aggregate: "Message") -> None:
+            aggregate.content = self.content
+
+    class Deleted(Aggregate.Event):
+        """Gone for both sides; the recipient is told in their inbox if it had reached them."""
+
+        to: str
+        by: str
+
+        def apply(self, aggregate: "Message") -> None:
+            aggregate.deleted = True
+
     @event(Sent)
     def __init__(
         self, id: UUID, sender_id: str, to: str, content: dict[str, Any],
@@ -47,6 +65,7 @@ class Message(Aggregate):
     ) -> None:
         self.sender_id, self.to, self.content, self.delivered = sender_id, to, content, delivered
         self.received = False
+        self.deleted = False
 
     @property
     def in_flight(self) -> bool:
@@ -66,3 +85,9 @@ class Message(Aggregate):
             return False
         self.trigger_event(self.DeliveryFailed, to=self.to, reason=reason, timestamp=timestamp)
         return True
+
+    def edit(self, content: dict[str, Any], timestamp: datetime) -> None:
+        self.trigger_event(self.Edited, to=self.to, content=content, timestamp=timestamp)
+
+    def delete(self, by: str, timestamp: datetime) -> None:
+        self.trigger_event(self.Deleted, to=self.to, by=by, timestamp=timestamp)

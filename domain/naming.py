@@ -43,6 +43,18 @@ def bot_alias(name: str) -> str:
     return name.lower() + "_bot"
 
 
+_BOT_USERNAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]{2,31}$")
+
+
+def bot_username(username: str) -> str:
+    """A username chosen for a bot, as BotFather checks it: it must end in `bot`."""
+    username = username.removeprefix("@")
+    if not _BOT_USERNAME.match(username) or not username.lower().endswith("bot"):
+        raise invalid("username must be 3-32 letters, digits or underscores, start with a"
+                      " letter and end in 'bot'")
+    return username.lower()
+
+
 def user_alias(alias: str) -> str:
     if not _USER_ALIAS.match(alias):
         raise invalid("alias must be 1-32 alphanumeric chars")

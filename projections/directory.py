@@ -79,13 +79,18 @@ _ACCOUNT = ("SELECT a.*, (SELECT alias FROM aliases WHERE account_id = a.id LIMI
 
 def account_by_token_hash(db: Database, token_hash: str) -> dict | None:
     row = db.execute(
-        "SELECT a.*, t.hash AS token_hash, t.scheme AS token_scheme FROM tokens t"
+        "SELECT a.*, t.hash AS token_hash, t.scheme AS token_scheme,"
+        " (SELECT alias FROM aliases WHERE account_id = a.id LIMIT 1) AS alias FROM tokens t"
         " JOIN accounts a ON a.id = t.account_id WHERE t.hash = ?", (token_hash,)).fetchone()
     return _dict(row)
 
 
 def account(db: Database, account_id: str) -> dict | None:
     return _dict(db.execute(_ACCOUNT + " WHERE a.id = ?", (account_id,)).fetchone())
+
+
+def account_by_number(db: Database, number: int) -> dict | None:
+    return _dict(db.execute(_ACCOUNT + " WHERE a.number = ?", (number,)).fetchone())
 
 
 def account_by_fingerprint(db: Database, fingerprint: str) -> dict | None:

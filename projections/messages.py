@@ -8,7 +8,7 @@ from sqlite_utils import Database
 from domain.messages import Message
 
 NAME = "messages"
-VERSION = 1  # raise when the tables or their rows change: the projector replays it
+VERSION = 2  # raise when the tables or their rows change: the projector replays it
 TABLES = ("messages",)
 
 
@@ -17,6 +17,9 @@ def create(db: Database) -> None:
         {"id": str, "sender_id": str, "to_address": str, "content": str, "delivered": int,
          "date": int, "position": int},
         pk="id", if_not_exists=True)
+    # The Telegram surface names a message by its position in the log (an int that grows
+    # in every chat, the same after a rebuild).
+    db.table("messages").create_index(["position"], unique=True, if_not_exists=True)
 
 
 @singledispatch
@@ -47,11 +50,30 @@ def _(event: Message.DeliveryFailed, db: Database, position: int) -> None:
     db.execute("UPDATE messages SET delivered = 0 WHERE id = ?", (str(event.originator_id),))
 
 
+@apply.register
+def _(event: Message.Edited, db: Database, position: int) -> None:
+    db.execute("UPDATE messages SET content = ? WHERE id = ?",
+               (_dumps(event.content), str(event.originator_id)))
+
+
+@apply.register
+def _(event: Message.Deleted, db: Database, position: int) -> None:
+    """Kept, marked deleted: a notice of the delete still names its chat."""
+    db.execute("UPDATE messages SET content = ? WHERE id = ?",
+               (_dumps({"deleted": True}), str(event.originator_id)))
+
+
 # Queries
 
-COLUMNS = ("m.to_address, m.content, m.delivered, m.date, a.fingerprint AS sender_fp,"
-           " a.kind = 'bot' AS sender_is_bot, a.name AS sender_name")
-JOIN_SENDER = "LEFT JOIN accounts a ON a.id = m.sender_id"  # never hide a message
+COLUMNS = ("m.to_address, m.content, m.delivered, m.date, m.position,"
+           " a.fingerprint AS sender_fp, a.kind = 'bot' AS sender_is_bot, a.name AS sender_name,"
+           " a.number AS sender_number, r.number AS to_number, r.name AS to_name,"
+           " r.kind = 'bot' AS to_is_bot,"
+           " (SELECT alias FROM aliases WHERE account_id = a.id LIMIT 1) AS sender_alias,"
+           " (SELECT alias FROM aliases WHERE account_id = r.id LIMIT 1) AS to_alias")
+# Outer joins: never hide a message (its recipient may be nobody yet, as in featherChat)
+JOIN_SENDER = ("LEFT JOIN accounts a ON a.id = m.sender_id"
+               " LEFT JOIN accounts r ON r.fingerprint = m.to_address")
 
 
 def get(db: Database, message_id: str) -> dict | None:
@@ -60,7 +82,15 @@ def get(db: Database, message_id: str) -> dict | None:
     return as_item(row) if row is not None else None
 
 
+def by_position(db: Database, position: int) -> dict | None:
+    row = db.execute(f"SELECT m.id, {COLUMNS} FROM messages m {JOIN_SENDER}"
+                     " WHERE m.position = ?", (position,)).fetchone()
+    return as_item(row) if row is not None else None
+
+
 def as_item(row) -> dict:
     item = dict(row)
     item["content"] = orjson.loads(item["content"]) if item["content"] is not None else {}
+    if item.get("payload") is not None:
+        item["payload"] = orjson.loads(item["payload"])
     return item

@@ -1,7 +1,15 @@
 """Request and response models of featherChat v1 (seed 003, BOT_API.md)."""
 from typing import Annotated, Any, Generic, Literal, TypeVar
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidatorFunctionWrapHandler,
+    WrapValidator,
+)
+from starlette.datastructures import UploadFile
 
 T = TypeVar("T")
 MAX_SAFE_INT = 2**53  # what JSON readers everywhere (JavaScript included) hold exactly
@@ -130,16 +138,48 @@ class RegisteredUser(BaseModel):
     id: int = Field(description="the user's integer id on the Telegram surface")
 
 
+def _upload_or(value: Any, handler: ValidatorFunctionWrapHandler) -> Any:
+    """A multipart upload passes as the file itself; anything else is validated as usual."""
+    return value if isinstance(value, UploadFile) else handler(value)
+
+
+# The JSON header form (featherChat's file header) or, as multipart, the file itself
+DocumentOrUpload = Annotated[Document, WrapValidator(_upload_or)]
+
+
 class SendUserMessage(BaseModel):
-    """POST /v1/messages/send: exactly one of text, raw_encrypted, document, call_signal."""
+    """POST /v1/messages/send: exactly one of text, raw_encrypted, document, call_signal.
+    As multipart, `document` is the file itself (its bytes reach the bot), `caption` beside."""
 
     to: str = Field(description="a fingerprint or @alias")
     text: str | None = Field(None, min_length=1, max_length=4096)
     raw_encrypted: str | None = Field(None, min_length=1, max_length=700_000, description="base64")
-    document: Document | None = None
+    document: DocumentOrUpload | None = None
+    caption: str | None = Field(None, min_length=1, max_length=1024)
     call_signal: CallSignal | None = None
 
 
 class Accepted(BaseModel):
     message_id: str
     date: int
+
+
+class PressButton(BaseModel):
+    """POST /v1/callbacks/press: an inline-keyboard button of a bot's message to the user."""
+
+    message_id: str = Field(description="as the message appears in the inbox item or frame")
+    data: str = Field(max_length=64, description="the button's callback_data")
+
+
+# Admin
+
+class CreateBot(BaseModel):
+    """POST /v1/admin/bots (BotFather-style, with the admin key)"""
+
+    name: str
+    username: str | None = Field(None, description="the alias; it must end in `bot`")
+    description: str = Field("", max_length=512)
+
+
+class CreatedBot(RegisteredBot):
+    id: int = Field(description="the bot's integer id on the Telegram surface")

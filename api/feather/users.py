@@ -1,18 +1,22 @@
 """featherChat v1 user side (telegram.md decision 4): register, send, inbox, live socket."""
 import base64
 import binascii
+from uuid import UUID
 
 import orjson
 from fastapi import APIRouter, Request, WebSocket, WebSocketDisconnect
 
 from api.auth import INVALID_TOKEN, CurrentUser, account_for_token, bearer
 from api.deps import CurrentRuntime
+from api.feather import files as user_files
 from api.feather import render
 from api.feather.bots import ok, take
 from api.feather.errors import FeatherRoute
 from api.feather.schemas import (
     Accepted,
+    Document,
     Ok,
+    PressButton,
     RegisteredUser,
     RegisterUser,
     SendUserMessage,
@@ -23,7 +27,9 @@ from api.responses import JSON
 from api.runtime import Runtime
 from api.sockets import RESTARTING
 from domain.errors import invalid, not_found
+from domain.messaging import Sent
 from domain.naming import normalize_chat_id
+from domain.unit import Unit
 from projections import directory
 
 router = APIRouter(tags=["featherChat v1: users"], route_class=FeatherRoute)
@@ -44,10 +50,28 @@ async def register(body: Params[RegisterUser], runtime: CurrentRuntime) -> JSON:
 async def send(user: CurrentUser, runtime: CurrentRuntime, body: Params[SendUserMessage]) -> JSON:
     to = recipient(runtime, body.to)
     content = user_content(body)
+    blob = await user_files.upload(runtime, body.document, content)
     delivered = runtime.sockets.is_online(to)
-    sent = await runtime.writer.run(
-        lambda unit: runtime.app.send_message(unit, user["id"], to, content, delivered))
+
+    def command(unit: Unit) -> Sent:
+        if blob is not None:
+            runtime.app.store_file(unit, user["id"], blob)
+        return runtime.app.send_message(unit, user["id"], to, content, delivered)
+
+    sent = await runtime.files.recorded(blob, runtime.writer.run(command))
     return ok({"message_id": str(sent.message_id), "date": sent.date})
+
+
+@router.post("/v1/callbacks/press", response_model=Ok[bool], openapi_extra=documented(PressButton))
+async def press(user: CurrentUser, runtime: CurrentRuntime, body: Params[PressButton]) -> JSON:
+    """The bot gets a `callback_query` update; its answer comes back as an inbox item."""
+    try:
+        message_id = UUID(body.message_id)
+    except ValueError:
+        raise not_found("message not found") from None
+    await runtime.writer.run(lambda unit: runtime.app.press_button(
+        unit, user["id"], user["fingerprint"], message_id, body.data))
+    return ok(True)
 
 
 @router.get("/v1/messages/inbox", response_model=Ok[list[Update]])
@@ -139,8 +163,10 @@ def user_content(body: SendUserMessage) -> dict:
         except (binascii.Error, ValueError):
             raise invalid("raw_encrypted must be base64") from None
         return {"text": None, "raw_encrypted": body.raw_encrypted}
-    if body.document is not None:
+    if isinstance(body.document, Document):
         return {"document": body.document.model_dump()}
+    if body.document is not None:  # an upload: its entry is filled in once stored
+        return {"document": {}, **({"caption": body.caption} if body.caption else {})}
     assert body.call_signal is not None  # the one given, by elimination
     signal = body.call_signal.model_dump()
     return {"text": f"/call_{signal['type']}", "call_signal": signal}

@@ -286,8 +286,8 @@ def test_rebuilding_one_model_keeps_the_indexes_and_triggers_it_creates(built):
     made, live = Database(memory=True), Database(sqlite3.connect(built / PROJECTIONS_FILE))
     try:
         updates.create(made)
-        query = ("SELECT type, name FROM sqlite_master WHERE tbl_name IN (?, ?)"
-                 " AND name NOT LIKE 'sqlite_%'")
+        query = (f"SELECT type, name FROM sqlite_master WHERE tbl_name IN"
+                 f" ({', '.join('?' * len(updates.TABLES))}) AND name NOT LIKE 'sqlite_%'")
         assert set(live.execute(query, updates.TABLES).fetchall()) == set(
             made.execute(query, updates.TABLES).fetchall())
     finally:

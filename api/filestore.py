@@ -1,0 +1,98 @@
+"""The file store: uploaded bytes under `<data>/files/`, one file per ULID (the layout is
+projections/files.blob_path, shared with `replay verify`). Bytes are written to a temporary
+name, synced and renamed before their File.Stored event is recorded, so the log never names
+a file the store lacks; a command that fails removes what it wrote."""
+import asyncio
+import hashlib
+import os
+from collections.abc import Awaitable
+from pathlib import Path
+from typing import BinaryIO, TypeVar
+
+from starlette.datastructures import UploadFile
+
+from domain.errors import invalid
+from domain.files import Blob
+from projections.files import blob_path
+
+T = TypeVar("T")
+
+CHUNK = 1 << 20
+
+
+class TooLarge(Exception):
+    pass
+
+
+class FileStore:
+    def __init__(self, data_dir: Path, max_bytes: int) -> None:
+        self.data_dir, self.max_bytes = Path(data_dir), max_bytes
+
+    async def put(self, file_id: str, source: BinaryIO | bytes, name: str,
+                  mime_type: str) -> Blob:
+        """Writes off the event loop (a large upload must not stall other requests)."""
+        path = blob_path(self.data_dir, file_id)
+        if path is None:
+            raise invalid("bad file id")
+        size, sha256 = await asyncio.to_thread(self._write, source, path)
+        return Blob(file_id, size, sha256, name, mime_type)
+
+    async def take(self, file_id: str, upload: UploadFile, default_name: str) -> Blob:
+        """A multipart part's bytes, under its own base name (never a path) or `default_name`."""
+        name = (upload.filename or "").replace("\\", "/").rsplit("/", 1)[-1][:255]
+        return await self.put(file_id, upload.file, name or default_name,
+                              upload.content_type or "application/octet-stream")
+
+    async def recorded(self, blob: Blob | None, recording: Awaitable[T]) -> T:
+        """The command that records `blob` (and what carries it); if it fails, the bytes go."""
+        try:
+            return await recording
+        except BaseException:
+            if blob is not None:
+                self.discard(blob.file_id)
+            raise
+
+    def _write(self, source: BinaryIO | bytes, path: Path) -> tuple[int, str]:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        partial, digest, size = path.with_suffix(".part"), hashlib.sha256(), 0
+        try:
+            with open(partial, "wb") as out:
+                for chunk in _chunks(source):
+                    size += len(chunk)
+                    if size > self.max_bytes:
+                        raise TooLarge(f"file is larger than {self.max_bytes} bytes")
+                    digest.update(chunk)
+                    out.write(chunk)
+                out.flush()
+                os.fsync(out.fileno())
+            os.replace(partial, path)
+            _sync_dir(path.parent)
+        finally:
+            partial.unlink(missing_ok=True)
+        return size, digest.hexdigest()
+
+    def discard(self, file_id: str) -> None:
+        path = blob_path(self.data_dir, file_id)
+        if path is not None:
+            path.unlink(missing_ok=True)
+
+    def path(self, file_id: str) -> Path | None:
+        path = blob_path(self.data_dir, file_id)
+        return path if path is not None and path.is_file() else None
+
+
+def _chunks(source: BinaryIO | bytes):
+    if isinstance(source, bytes):
+        yield source
+        return
+    source.seek(0)
+    while chunk := source.read(CHUNK):
+        yield chunk
+
+
+def _sync_dir(directory: Path) -> None:
+    fd = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)

@@ -1,0 +1,30 @@
+"""Sending rate limits per bot and per chat (telegram.md decision 9): off unless configured.
+One-second windows: a call over the limit learns how many seconds until the window turns."""
+import math
+import time
+from collections.abc import Callable
+
+
+class RateLimits:
+    def __init__(self, per_bot: int = 0, per_chat: int = 0,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self.per_bot, self.per_chat, self.clock = per_bot, per_chat, clock
+        self._window = -1
+        self._counts: dict[tuple[str, str], int] = {}
+
+    def retry_after(self, bot: str, chat: str) -> int | None:
+        """None when this send may go (and counts it); else the seconds to wait."""
+        if not (self.per_bot or self.per_chat):
+            return None
+        now = self.clock()
+        window = math.floor(now)
+        if window != self._window:  # a new second: every count starts again
+            self._window, self._counts = window, {}
+        keys = [(key, limit) for key, limit in ((("bot", bot), self.per_bot),
+                                                (("chat", f"{bot}/{chat}"), self.per_chat))
+                if limit]
+        if any(self._counts.get(key, 0) >= limit for key, limit in keys):
+            return max(1, math.ceil(window + 1 - now))
+        for key, _ in keys:
+            self._counts[key] = self._counts.get(key, 0) + 1
+        return None

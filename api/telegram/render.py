@@ -1,0 +1,116 @@
+"""Telegram shapes of the one registry and the one message store (research-compat §1.5):
+integer ids (an account's number; a message's log position), `date` in unix seconds, the
+private chat named by the peer, `bot_command` entities on what users write (UTF-16)."""
+import re
+from collections.abc import Callable
+
+from domain.naming import display_name
+
+_COMMAND = re.compile(r"(?<!\S)/[A-Za-z0-9_]{1,64}(?:@[A-Za-z0-9_]{3,32})?")
+# Content keys the Telegram surface shows as they are stored
+_SHOWN = ("text", "entities", "caption", "caption_entities", "photo", "edit_date",
+          "forward_origin", "call_signal", "raw_encrypted")
+
+
+def utf16_len(text: str) -> int:
+    return len(text.encode("utf-16-le")) // 2
+
+
+def command_entities(text: str) -> list[dict]:
+    """What Telegram marks in a user's text: each `/command` at the start of a word."""
+    return [{"type": "bot_command", "offset": utf16_len(text[:found.start()]),
+             "length": utf16_len(found.group())} for found in _COMMAND.finditer(text)]
+
+
+def me(bot: dict) -> dict:
+    return {"id": bot["number"], "is_bot": True, "first_name": bot["name"],
+            "username": bot["alias"] or bot["name"], "can_join_groups": True,
+            "can_read_all_group_messages": False, "supports_inline_queries": False}
+
+
+def person(number: int | None, name: str | None, alias: str | None, fingerprint: str | None,
+           is_bot: bool) -> dict:
+    shown = {"id": number or 0, "is_bot": bool(is_bot),
+             "first_name": name or display_name(fingerprint or "")}
+    if alias:
+        shown["username"] = alias
+    return shown
+
+
+def account(row: dict) -> dict:
+    """A directory row as a Telegram User."""
+    return person(row["number"], row["name"], row.get("alias"), row["fingerprint"],
+                  row["kind"] == "bot")
+
+
+def chat(user: dict) -> dict:
+    shown = {"id": user["id"], "type": "private", "first_name": user["first_name"]}
+    if "username" in user:
+        shown["username"] = user["username"]
+    return shown
+
+
+Lookup = Callable[[str], dict | None]
+
+
+def message(item: dict, bot_fp: str, lookup: Lookup | None = None) -> dict:
+    """A message as the bot `bot_fp` sees it: the chat is the other party. `lookup` finds
+    the message it replies to (by id), shown one level deep as Telegram does."""
+    sender = person(item["sender_number"], item["sender_name"], item["sender_alias"],
+                    item["sender_fp"], item["sender_is_bot"])
+    if item["sender_fp"] == bot_fp:
+        peer = person(item["to_number"], item["to_name"], item["to_alias"],
+                      item["to_address"], item["to_is_bot"])
+    else:
+        peer = sender
+    content = item["content"]
+    shown = {"message_id": item["position"], "date": item["date"], "chat": chat(peer),
+             "from": sender}
+    shown.update((key, content[key]) for key in _SHOWN if content.get(key) is not None)
+    text = content.get("text")
+    if text and "entities" not in content and not item["sender_is_bot"]:
+        entities = command_entities(text)
+        if entities:
+            shown["entities"] = entities
+    markup = content.get("reply_markup")
+    if isinstance(markup, dict) and "inline_keyboard" in markup:  # Telegram echoes no other
+        shown["reply_markup"] = markup
+    if content.get("document") is not None:
+        shown["document"] = document(item["id"], content["document"])
+    replied = content.get("reply_to_message_id")
+    if replied and lookup is not None:
+        original = lookup(replied)
+        if original is not None:
+            shown["reply_to_message"] = message(original, bot_fp)
+    return shown
+
+
+def document(message_id: str, document: dict) -> dict:
+    """A document as the Telegram surface names it; a header-only one (featherChat's file
+    header) is named after its message."""
+    shown = {"file_id": document.get("file_id") or f"m{message_id}",
+             "file_unique_id": document.get("file_unique_id") or message_id.replace("-", "")[:16]}
+    for key in ("file_name", "mime_type", "file_size"):
+        if document.get(key) is not None:
+            shown[key] = document[key]
+    return shown
+
+
+def update(item: dict, bot_fp: str, lookup: Lookup | None = None) -> dict | None:
+    """A queued update as a bot gets it; None for what a bot is never shown (a delete)."""
+    kind = item.get("kind") or "message"
+    if kind in ("message", "edited"):
+        key = "message" if kind == "message" else "edited_message"
+        return {"update_id": item["update_id"], key: message(item, bot_fp, lookup)}
+    if kind == "callback_query":
+        return {"update_id": item["update_id"], "callback_query": callback_query(item, bot_fp)}
+    return None
+
+
+def callback_query(item: dict, bot_fp: str) -> dict:
+    """A press of a button on the bot's message `item`: the presser is its recipient."""
+    press = item["payload"]
+    presser = person(item["to_number"], item["to_name"], item["to_alias"], item["to_address"],
+                     False)
+    return {"id": press["id"], "from": presser, "chat_instance": str(presser["id"]),
+            "message": message(item, bot_fp), "data": press["data"]}

@@ -1,0 +1,184 @@
+"""The webhook worker: pushes each address's queued updates to its webhook, one update per
+request, in order per chat and in parallel across chats (up to `max_connections`), and records
+every attempt's outcome (Webhook.Delivered / Webhook.DeliveryFailed). Woken from
+`Runtime.on_applied`, and by a timer for the next retry: never a polling loop. A restart
+resumes whatever is still queued (at least once: an attempt cut by a crash is made again).
+
+The request's shape is the dialect's (an `Adapter`, registered by name: Telegram's today,
+Botyard's next); the outbox, the order, the backoff and the records are shared."""
+import asyncio
+import logging
+import random
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Protocol
+
+import httpx
+
+from domain.webhooks import Webhook
+from projections import outbox, updates
+
+if TYPE_CHECKING:
+    from api.runtime import Runtime
+
+log = logging.getLogger(__name__)
+TIMEOUT = 30.0
+MAX_RETRY_AFTER = 3600
+BATCH = 100
+
+
+class Adapter(Protocol):
+    def request(self, runtime: "Runtime", item: dict, hook: dict
+                ) -> tuple[bytes, dict[str, str]] | None:
+        """The body and headers of the POST for one queued update; None to skip it."""
+
+    async def answered(self, runtime: "Runtime", hook: dict, response: httpx.Response) -> None:
+        """A 2xx response's own request, if the dialect has such a thing (Telegram does)."""
+
+
+ADAPTERS: dict[str, Adapter] = {}
+
+
+def backoff(attempt: int) -> float:
+    """1 s, doubled each attempt, capped at a random 60-120 s (Telegram's WebhookActor)."""
+    return min(2.0 ** (attempt - 1), random.uniform(60, 120))
+
+
+def chat_of(item: dict) -> str:
+    """Updates of one chat go out in order: the chat is the party other than the address."""
+    return item["to_address"] if item["sender_fp"] == item.get("address") else (
+        item["sender_fp"] or "")
+
+
+@dataclass
+class Hook:
+    flying: dict[int, str] = field(default_factory=dict)  # update_id → its chat
+    timer: asyncio.TimerHandle | None = None
+    pumping: bool = False
+
+
+class Deliveries:
+    def __init__(self, runtime: "Runtime") -> None:
+        self.runtime = runtime
+        self.hooked: set[str] = set()  # addresses with a webhook (getUpdates answers 409)
+        self._hooks: dict[str, Hook] = {}
+        self._tasks: set[asyncio.Task] = set()
+        self._client = httpx.AsyncClient(timeout=TIMEOUT, follow_redirects=False,
+                                         trust_env=False)
+        self._stopped = False
+
+    def start(self) -> None:
+        self.hooked = set(outbox.addresses(self.runtime.db))
+        self.wake(self.hooked)
+
+    def active(self, address: str) -> bool:
+        return address in self.hooked
+
+    def applied(self, events: Iterable[object], touched: set[str]) -> None:
+        """From `Runtime.on_applied`: webhooks set or deleted, queues that grew."""
+        for event in events:
+            if isinstance(event, Webhook.Set):
+                self.hooked.add(event.address)
+                touched.add(event.address)
+            elif isinstance(event, Webhook.Deleted):
+                self.hooked.discard(event.address)
+        self.wake(touched)
+
+    def wake(self, addresses: Iterable[str]) -> None:
+        for address in addresses:
+            if address in self.hooked and not self._stopped:
+                hook = self._hooks.setdefault(address, Hook())
+                if not hook.pumping:
+                    hook.pumping = True
+                    asyncio.get_running_loop().call_soon(self._pump, address, hook)
+
+    def _pump(self, address: str, hook: Hook) -> None:
+        hook.pumping = False
+        if hook.timer is not None:
+            hook.timer.cancel()
+            hook.timer = None
+        found = outbox.webhook(self.runtime.db, address)
+        if found is None or self._stopped:
+            return
+        retries, now = outbox.retries(self.runtime.db, address), time.time()
+        busy, soonest = set(hook.flying.values()), None
+        for item in updates.pending(self.runtime.db, address, BATCH, skip=list(hook.flying)):
+            item["address"] = address
+            chat = chat_of(item)
+            if chat in busy:
+                continue
+            busy.add(chat)  # later updates of this chat wait for this one
+            attempts, retry_at = retries.get(item["update_id"], (0, 0.0))
+            if retry_at > now:
+                soonest = retry_at if soonest is None else min(soonest, retry_at)
+                continue
+            if len(hook.flying) >= found["max_connections"]:
+                break
+            hook.flying[item["update_id"]] = chat
+            self._spawn(self._deliver(address, hook, found, item, attempts + 1))
+        if soonest is not None:
+            hook.timer = asyncio.get_running_loop().call_later(
+                soonest - now, self.wake, [address])
+
+    async def _deliver(self, address: str, hook: Hook, found: dict, item: dict,
+                       attempt: int) -> None:
+        runtime, update_id = self.runtime, item["update_id"]
+        try:
+            adapter = ADAPTERS[found["dialect"]]
+            request = adapter.request(runtime, item, found)
+            if request is None:  # nothing a receiver of this dialect is shown
+                await runtime.writer.run(lambda unit: runtime.app.confirm_updates(
+                    unit, address, update_id, "webhook.skip", [update_id]))
+                return
+            status, error, retry_in, response = await self._post(found["url"], *request,
+                                                                  attempt)
+            await runtime.writer.run(lambda unit: runtime.app.record_delivery(
+                unit, address, update_id, attempt, status, error, retry_in))
+            if response is not None and not error:
+                await adapter.answered(runtime, found, response)
+        except Exception:  # noqa: BLE001 - tried again a second later
+            log.exception("webhook delivery failed", extra={"address": address,
+                                                            "update_id": update_id})
+            hook.flying.pop(update_id, None)
+            asyncio.get_running_loop().call_later(1.0, self.wake, [address])
+        else:
+            hook.flying.pop(update_id, None)
+            self.wake([address])
+
+    async def _post(self, url: str, body: bytes, headers: dict[str, str], attempt: int
+                    ) -> tuple[int | None, str, float, httpx.Response | None]:
+        """(status, error or "", seconds until the next attempt, the 2xx response)."""
+        try:
+            response = await self._client.post(url, content=body, headers=headers)
+        except httpx.TimeoutException:
+            return None, "Timeout expired", backoff(attempt), None
+        except httpx.ConnectError:
+            return None, "Connection refused", backoff(attempt), None
+        except httpx.HTTPError as error:
+            return None, f"Connection error: {type(error).__name__}", backoff(attempt), None
+        if 200 <= response.status_code < 300:
+            return response.status_code, "", 0.0, response
+        retry_in = backoff(attempt)
+        after = response.headers.get("retry-after", "")
+        if after.isdigit():
+            retry_in = min(float(after), MAX_RETRY_AFTER)
+        return (response.status_code, "Wrong response from the webhook: "
+                f"{response.status_code} {response.reason_phrase}", retry_in, None)
+
+    def _spawn(self, work: Any) -> None:
+        task = asyncio.ensure_future(work)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def stop(self) -> None:
+        """Attempts in the air are abandoned (made again after the restart)."""
+        self._stopped = True
+        for hook in self._hooks.values():
+            if hook.timer is not None:
+                hook.timer.cancel()
+        for task in list(self._tasks):
+            task.cancel()
+        if self._tasks:
+            await asyncio.wait(set(self._tasks), timeout=5)
+        await self._client.aclose()

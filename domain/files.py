@@ -1,0 +1,59 @@
+"""Files: bytes kept in the data directory's file store, never in the log. The log records
+what is needed to name and check them: id, size, sha256, name and type, and who stored it.
+One store for every dialect (featherChat and Telegram today, Botyard's uploads next)."""
+from dataclasses import dataclass
+from datetime import datetime
+from uuid import UUID
+
+from eventsourcing.domain import Aggregate, event
+
+from domain.clock import Clock
+from domain.errors import invalid
+from domain.ids import AccountId, aggregate_id
+from domain.unit import Unit
+
+MAX_NAME = 255
+
+
+class File(Aggregate):
+    class Stored(Aggregate.Created):
+        file_id: str  # a ULID: also its name in the store
+        owner_id: str
+        size: int
+        sha256: str
+        name: str
+        mime_type: str
+
+    @staticmethod
+    def create_id(file_id: str, **_: object) -> UUID:
+        return aggregate_id(file_id)
+
+    @event(Stored)
+    def __init__(self, file_id: str, owner_id: str, size: int, sha256: str, name: str,
+                 mime_type: str, timestamp: datetime) -> None:
+        self.file_id, self.owner_id, self.size, self.sha256 = file_id, owner_id, size, sha256
+        self.name, self.mime_type = name, mime_type
+
+
+@dataclass(frozen=True)
+class Blob:
+    """Bytes already written to the store (and synced), waiting to be recorded."""
+
+    file_id: str
+    size: int
+    sha256: str
+    name: str
+    mime_type: str
+
+
+class FileCommands:
+    clock: Clock
+
+    def store_file(self, unit: Unit, owner_id: AccountId, blob: Blob) -> File:
+        if not blob.name or len(blob.name) > MAX_NAME or "/" in blob.name or "\x00" in blob.name:
+            raise invalid("file name must be 1-255 characters without '/'")
+        stored = File(file_id=blob.file_id, owner_id=owner_id, size=blob.size,
+                      sha256=blob.sha256, name=blob.name, mime_type=blob.mime_type,
+                      timestamp=self.clock())
+        unit.add(stored)
+        return stored
