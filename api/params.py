@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 import orjson
 from fastapi import Depends, Request
 from pydantic import BaseModel, ValidationError
+from starlette.exceptions import HTTPException
 from starlette.requests import ClientDisconnect
 
 M = TypeVar("M", bound=BaseModel)
@@ -29,6 +30,8 @@ async def values(request: Request) -> dict[str, Any]:
     if content_type in ("application/x-www-form-urlencoded", "multipart/form-data"):
         try:
             form = await request.form()
+        except HTTPException as error:  # Starlette's verdict on a multipart body it cannot read
+            raise ParamsError(f"malformed form body: {error.detail}") from None
         except (ValueError, AssertionError) as error:
             raise ParamsError(f"malformed form body: {error}") from None
         merged.update(form.items())
