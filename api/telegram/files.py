@@ -13,7 +13,8 @@ from api.filestore import TooLarge
 from api.telegram.auth import authenticate
 from api.telegram.errors import TelegramError, TelegramRoute, bad_request
 from api.telegram.methods import Call, method
-from api.telegram.schemas import File, GetFile, Message, SendDocument, SendMedia, SendPhoto
+from api.telegram.objects import File, Message
+from api.telegram.schemas import GetFile, SendDocument, SendMedia, SendPhoto
 from api.telegram.sending import deliver, markup, reply_to, text_content
 from domain.files import Blob
 from projections import files

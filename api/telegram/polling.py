@@ -8,7 +8,8 @@ from api.longpoll import wait
 from api.telegram import render
 from api.telegram.errors import TelegramError
 from api.telegram.methods import Call, method
-from api.telegram.schemas import GetUpdates, Update
+from api.telegram.objects import Update
+from api.telegram.schemas import GetUpdates
 from projections import updates
 
 MAX_TIMEOUT = 50

@@ -5,16 +5,12 @@ import orjson
 from api.telegram import render
 from api.telegram.errors import bad_request
 from api.telegram.methods import Call, method
+from api.telegram.objects import BotDescription, BotName, BotShortDescription, ChatFullInfo, Me
 from api.telegram.schemas import (
     BotCommand,
-    BotDescription,
-    BotName,
-    BotShortDescription,
-    ChatFullInfo,
     ChatOnly,
     CommandScope,
     LanguageOnly,
-    Me,
     SendChatAction,
     SetMyCommands,
     SetMyDescription,

@@ -7,6 +7,7 @@ from uuid import UUID
 from api.telegram import formatting, render
 from api.telegram.errors import TelegramError, bad_request
 from api.telegram.methods import Call, method
+from api.telegram.objects import Message, MessageId
 from api.telegram.schemas import (
     AnswerCallbackQuery,
     ChatMessage,
@@ -14,8 +15,6 @@ from api.telegram.schemas import (
     EditMessageReplyMarkup,
     EditMessageText,
     ForwardMessage,
-    Message,
-    MessageId,
     Replying,
     SendMessage,
 )

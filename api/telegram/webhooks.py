@@ -14,8 +14,9 @@ from api.runtime import Runtime
 from api.telegram import render
 from api.telegram.errors import bad_request
 from api.telegram.methods import METHODS, Call, Described, method
+from api.telegram.objects import WebhookInfo
 from api.telegram.polling import remember_filter
-from api.telegram.schemas import DeleteWebhook, SetWebhook, WebhookInfo
+from api.telegram.schemas import DeleteWebhook, SetWebhook
 from api.webhooks import ADAPTERS
 from projections import directory, messages, outbox, updates
 
