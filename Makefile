@@ -27,12 +27,16 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.end_to_end
 	$(BIN)/python -m bench.rebuild_rate
 	$(BIN)/python -m bench.echo_vs_peer
+	$(BIN)/python -m bench.echo_vs_peer --mode telegram
+	$(BIN)/python -m bench.webhook_delivery
 
 bench-smoke: $(STAMP)
 	$(BIN)/python -m bench.append_ceiling --smoke
 	$(BIN)/python -m bench.end_to_end --smoke
 	$(BIN)/python -m bench.rebuild_rate --smoke
 	$(BIN)/python -m bench.echo_vs_peer --smoke
+	$(BIN)/python -m bench.echo_vs_peer --smoke --mode telegram
+	$(BIN)/python -m bench.webhook_delivery --smoke
 
 clean:
 	rm -rf $(VENV) data

@@ -45,15 +45,10 @@ def backoff(attempt: int) -> float:
     return min(2.0 ** (attempt - 1), random.uniform(60, 120))
 
 
-def chat_of(item: dict) -> str:
-    """Updates of one chat go out in order: the chat is the party other than the address."""
-    return item["to_address"] if item["sender_fp"] == item.get("address") else (
-        item["sender_fp"] or "")
-
-
 @dataclass
 class Hook:
-    flying: dict[int, str] = field(default_factory=dict)  # update_id → its chat
+    flying: dict[int, str] = field(default_factory=dict)  # update_id → its chat, in the air
+    settling: set[int] = field(default_factory=set)  # delivered, the record on its way
     timer: asyncio.TimerHandle | None = None
     pumping: bool = False
 
@@ -103,38 +98,49 @@ class Deliveries:
             return
         retries, now = outbox.retries(self.runtime.db, address), time.time()
         busy, soonest = set(hook.flying.values()), None
-        for item in updates.pending(self.runtime.db, address, BATCH, skip=list(hook.flying)):
-            item["address"] = address
-            chat = chat_of(item)
+        skip = [*hook.flying, *hook.settling]
+        for update_id, chat in updates.heads(self.runtime.db, address, BATCH, skip):
             if chat in busy:
                 continue
             busy.add(chat)  # later updates of this chat wait for this one
-            attempts, retry_at = retries.get(item["update_id"], (0, 0.0))
+            attempts, retry_at = retries.get(update_id, (0, 0.0))
             if retry_at > now:
                 soonest = retry_at if soonest is None else min(soonest, retry_at)
                 continue
             if len(hook.flying) >= found["max_connections"]:
                 break
-            hook.flying[item["update_id"]] = chat
-            self._spawn(self._deliver(address, hook, found, item, attempts + 1))
+            hook.flying[update_id] = chat
+            self._spawn(self._deliver(address, hook, found, update_id, attempts + 1))
         if soonest is not None:
             hook.timer = asyncio.get_running_loop().call_later(
                 soonest - now, self.wake, [address])
 
-    async def _deliver(self, address: str, hook: Hook, found: dict, item: dict,
+    async def _deliver(self, address: str, hook: Hook, found: dict, update_id: int,
                        attempt: int) -> None:
-        runtime, update_id = self.runtime, item["update_id"]
+        """One attempt. A 2xx frees the chat for its next update at once (its record rides
+        with the writer's next batch: a crash before it repeats this update, in order); a
+        failure is recorded first, so the next look at the queue knows when to retry."""
+        runtime = self.runtime
         try:
+            item = updates.item(runtime.db, address, update_id)
             adapter = ADAPTERS[found["dialect"]]
-            request = adapter.request(runtime, item, found)
-            if request is None:  # nothing a receiver of this dialect is shown
+            request = adapter.request(runtime, item, found) if item is not None else None
+            if request is None:  # gone, or nothing a receiver of this dialect is shown
                 await runtime.writer.run(lambda unit: runtime.app.confirm_updates(
                     unit, address, update_id, "webhook.skip", [update_id]))
                 return
             status, error, retry_in, response = await self._post(found["url"], *request,
                                                                   attempt)
-            await runtime.writer.run(lambda unit: runtime.app.record_delivery(
+            recorded = runtime.writer.submit(lambda unit: runtime.app.record_delivery(
                 unit, address, update_id, attempt, status, error, retry_in))
+            if not error:
+                hook.flying.pop(update_id, None)
+                hook.settling.add(update_id)
+                self.wake([address])
+            try:
+                await recorded
+            finally:
+                hook.settling.discard(update_id)
             if response is not None and not error:
                 await adapter.answered(runtime, found, response)
         except Exception:  # noqa: BLE001 - tried again a second later

@@ -68,7 +68,10 @@ class Writer(Settling):
         self._alone = 0  # how many of the first waiting commands must run one by one
         self._writing: Writing | None = None
         self._unit: Unit | None = None  # the batch whose commands are running
-        self._timer: asyncio.Handle | None = None  # a TimerHandle while lazy commands linger
+        self._timer: asyncio.Handle | None = None  # the next batch's start, soon or lingering
+        # Whether the timer lingers is kept here: uvloop's timer handles are no
+        # asyncio.TimerHandle, so the handle's type cannot tell (it cost 5 ms a command).
+        self._lingering = False
         self._running = self._closed = False
         self._log = ThreadPoolExecutor(max_workers=1, thread_name_prefix="botbus-log")
 
@@ -129,13 +132,13 @@ class Writer(Settling):
         if not self._running or self._writing is not None or not self._waiting:
             return
         if self._eager or self._alone:
-            if isinstance(self._timer, asyncio.TimerHandle):  # lingering: no longer needed
+            if self._timer is not None and self._lingering:  # no longer needed
                 self._timer.cancel()
                 self._timer = None
             if self._timer is None:
-                self._timer = self.loop.call_soon(self._next)
+                self._timer, self._lingering = self.loop.call_soon(self._next), False
         elif self._timer is None:
-            self._timer = self.loop.call_later(self.linger, self._next)
+            self._timer, self._lingering = self.loop.call_later(self.linger, self._next), True
 
     def _next(self) -> None:
         self._timer = None

@@ -213,6 +213,24 @@ def pending_ids(db: Database, address: str) -> list[int]:
         (address,))]
 
 
+def heads(db: Database, address: str, limit: int, skip: Collection[int] = ()
+          ) -> list[tuple[int, str]]:
+    """(update_id, chat) of what waits, oldest first, without reading the messages (the
+    webhook worker's look at a queue, after every delivery); the chat is the other party."""
+    skipping = f" AND u.update_id NOT IN ({', '.join('?' * len(skip))})" if skip else ""
+    return [(row[0], row[1] or "") for row in db.execute(
+        "SELECT u.update_id, CASE WHEN a.fingerprint = ?1 THEN m.to_address ELSE a.fingerprint"
+        " END FROM updates u LEFT JOIN messages m ON m.id = u.message_id"
+        f" LEFT JOIN accounts a ON a.id = m.sender_id WHERE u.address = ?1 AND u.in_flight = 0"
+        f"{skipping} ORDER BY u.update_id LIMIT ?", (address, *skip, limit))]
+
+
+def item(db: Database, address: str, update_id: int) -> dict | None:
+    row = db.execute(f"{_ITEMS} WHERE u.address = ? AND u.update_id = ?",
+                     (address, update_id)).fetchone()
+    return as_item(row) if row is not None else None
+
+
 def in_flight_item(db: Database, message_id: str) -> dict | None:
     """A message being pushed live, with its place in the recipient's queue."""
     row = db.execute(f"{_ITEMS} WHERE u.message_id = ? AND u.in_flight = 1",
