@@ -45,6 +45,16 @@ class Blob:
     name: str
     mime_type: str
 
+    def document(self) -> dict:
+        """How a message's content names this file (every dialect shows it from here)."""
+        return {"file_id": self.file_id, "file_unique_id": unique_id(self.sha256),
+                "file_size": self.size, "file_name": self.name, "mime_type": self.mime_type}
+
+
+def unique_id(sha256: str) -> str:
+    """Telegram's `file_unique_id`: the same for the same bytes."""
+    return sha256[:16]
+
 
 class FileCommands:
     clock: Clock

@@ -27,9 +27,7 @@ async def upload(runtime: Runtime, document: Any, content: dict) -> Blob | None:
         blob = await runtime.files.take(runtime.app.ids.ulid(), document, "document")
     except TooLarge as error:
         raise invalid(str(error)) from None
-    content["document"] = {"file_id": blob.file_id, "file_unique_id": blob.sha256[:16],
-                           "file_name": blob.name, "mime_type": blob.mime_type,
-                           "file_size": blob.size}
+    content["document"] = blob.document()
     return blob
 
 

@@ -16,7 +16,7 @@ from api.telegram.methods import Call, method
 from api.telegram.objects import File, Message
 from api.telegram.schemas import GetFile, SendDocument, SendMedia, SendPhoto
 from api.telegram.sending import deliver, markup, reply_to, text_content
-from domain.files import Blob
+from domain.files import Blob, unique_id
 from projections import files
 
 router = APIRouter(tags=["Telegram Bot API"], route_class=TelegramRoute)
@@ -34,18 +34,13 @@ async def upload(call: Call, value: Any, kind: str) -> tuple[dict, Blob | None]:
             blob = await runtime.files.take(runtime.app.ids.ulid(), value, kind)
         except TooLarge:
             raise TelegramError(413, "Request Entity Too Large") from None
-        return described(blob.file_id, blob.size, blob.sha256, blob.name, blob.mime_type), blob
+        return blob.document(), blob
     if isinstance(value, str) and value:
         found = files.readable(call.runtime.db, value, call.bot["id"], call.address)
         if found is not None:
-            return described(found["id"], found["size"], found["sha256"], found["name"],
-                             found["mime_type"]), None
+            return Blob(found["id"], found["size"], found["sha256"], found["name"],
+                        found["mime_type"]).document(), None
     raise bad_request(WRONG_FILE)
-
-
-def described(file_id: str, size: int, sha256: str, name: str, mime_type: str) -> dict:
-    return {"file_id": file_id, "file_unique_id": sha256[:16], "file_size": size,
-            "file_name": name, "mime_type": mime_type}
 
 
 async def send_media(call: Call, params: SendMedia, value: Any, kind: str) -> dict:
@@ -90,7 +85,7 @@ async def get_file(call: Call, params: GetFile) -> dict:
     found = files.readable(call.runtime.db, params.file_id, call.bot["id"], call.address)
     if found is None:
         raise bad_request("invalid file_id")
-    return {"file_id": found["id"], "file_unique_id": found["sha256"][:16],
+    return {"file_id": found["id"], "file_unique_id": unique_id(found["sha256"]),
             "file_size": found["size"], "file_path": f"documents/{found['id']}"}
 
 
