@@ -3,13 +3,19 @@ import logging
 import sys
 from contextlib import asynccontextmanager
 
-from fastapi import APIRouter, FastAPI, Request
+from fastapi import APIRouter, FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException
 from starlette.routing import Match
 
 from api import logs, openapi, redact
 from api.bodylimit import BodyLimit, BodyTooLarge
+from api.botyard import admin as botyard_admin
+from api.botyard import bots as botyard_bots
+from api.botyard import client as botyard_client
+from api.botyard import files as botyard_files
+from api.botyard import webhooks as botyard_webhooks  # noqa: F401 - registers its shape
+from api.botyard.cors import preflight
 from api.errors import envelope_for
 from api.feather import admin as feather_admin
 from api.feather import bots as feather_bots
@@ -86,7 +92,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                   default_response_class=JSON,
                   description=DESCRIPTION)
     serve(app, telegram.router, feather_bots.router, feather_users.router,
-          feather_files.router, feather_admin.router)
+          feather_files.router, feather_admin.router, botyard_admin.router, botyard_bots.router,
+          botyard_client.router, botyard_files.router)
 
     @app.get("/health", tags=["server"])
     async def health(request: Request) -> JSON:
@@ -108,7 +115,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         return reply(request, str(error), 413)
 
     @app.exception_handler(HTTPException)
-    async def http_error(request: Request, error: HTTPException) -> JSON:
+    async def http_error(request: Request, error: HTTPException) -> Response:
+        if error.status_code == 405 and (allowed := preflight(request)) is not None:
+            return allowed
         response = reply(request, str(error.detail), error.status_code)
         response.headers.update(error.headers or {})
         if error.status_code == 405:  # every route of this path counts, not only the first

@@ -35,12 +35,18 @@ def serve_forever(settings: Settings) -> int:
     import uvicorn
 
     from api.app import create_app
+    from api.botyard import config as botyard_config
     from api.serving import Graceful, share_the_gil
     from projections.db import DataDirInUse, lock_data_dir
 
     if settings.log_level.lower() not in LOG_LEVELS:  # before the data directory is touched
         print(f"botbus: unknown log level {settings.log_level!r}; use one of:"
               f" {', '.join(LOG_LEVELS)}", file=sys.stderr)
+        return 2
+    try:  # a broken Botyard config file stops the start, saying why
+        botyard_config.load()
+    except botyard_config.ConfigError as error:
+        print(f"botbus: {error}", file=sys.stderr)
         return 2
     try:  # fail fast, before uvicorn starts, if the data directory is taken or not ours
         lock_data_dir(settings.data).close()

@@ -13,6 +13,7 @@ from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, TypeAdapter
 from starlette.responses import HTMLResponse
 
+from api.botyard.errors import BotyardNotice
 from api.feather.schemas import Failure
 from api.params import DOCUMENTED
 from api.telegram.errors import TelegramFailure
@@ -70,15 +71,17 @@ def install(app: FastAPI) -> None:
             schema = get_openapi(title=app.title, version=app.version,
                                  description=app.description, routes=app.routes)
             components = schema.setdefault("components", {}).setdefault("schemas", {})
-            models: list[type[BaseModel]] = [Failure, *DOCUMENTED.values()]
+            models: list[type[BaseModel]] = [Failure, BotyardNotice, *DOCUMENTED.values()]
             for model in models:
                 _add(components, model.__name__, model.model_json_schema(ref_template=REF))
             failure_ref = {"$ref": REF.format(model="Failure")}
+            notice_ref = {"$ref": REF.format(model="BotyardNotice")}
             for path in schema["paths"].values():
                 for operation in path.values():
                     responses = operation["responses"]
                     responses.pop("422", None)
-                    responses["default"] = _failure(failure_ref)
+                    botyard = any(tag.startswith("Botyard") for tag in operation.get("tags", ()))
+                    responses["default"] = _failure(notice_ref if botyard else failure_ref)
                     ok = responses.get("200", {}).get("content", {}).get("application/json")
                     if ok and any(tag.startswith("featherChat")
                                   for tag in operation.get("tags", ())):

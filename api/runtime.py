@@ -10,6 +10,8 @@ from uuid import UUID
 
 from sqlite_utils import Database
 
+from api.botyard.config import BotyardConfig
+from api.botyard.config import load as load_botyard_config
 from api.callers import Callers
 from api.filestore import FileStore
 from api.longpoll import Polls, Taken, Waiters
@@ -41,6 +43,7 @@ class Runtime:
     polls: Polls
     files: FileStore
     limits: RateLimits = field(default_factory=RateLimits)
+    botyard: BotyardConfig = field(default_factory=load_botyard_config)
     webhooks: Deliveries = field(init=False)
     stopping: bool = False
 
@@ -50,6 +53,7 @@ class Runtime:
         lock = lock_data_dir(data)
         secrets, new_admin_key = load_or_create(data)
         app = Botbus.open(data)
+        app.key_secret = secrets.bot_key_secret
         loop = asyncio.get_running_loop()
         projector = Projector(app.recorder, app.mapper,
                               open_projections(data / PROJECTIONS_FILE))  # the loop's own

@@ -47,15 +47,22 @@ class AccountCommands:
         """`username` (BotFather's way) is the alias; otherwise featherChat's rule names it."""
         name, fingerprint = naming.bot_name(name), naming.fingerprint(fingerprint)
         alias = naming.bot_username(username) if username is not None else naming.bot_alias(name)
+        bot = self._new_bot(unit, name, fingerprint, alias, description)
+        token, api_token = self._feather_token(fingerprint), self._api_token(bot.number)
+        bot.issue_token("feather", hash_token(token), timestamp=self.clock())
+        bot.issue_token("api", hash_token(api_token), timestamp=self.clock())
+        return BotRegistration(bot.bot_id, bot.number, name, fingerprint, alias, token, api_token)
+
+    def _new_bot(self, unit: Unit, name: str, fingerprint: str, alias: str | None,
+                 description: str, avatar: str = "") -> Bot:
+        """A bot of the one registry, its fingerprint, number (and alias) claimed; tokens are
+        each dialect's to issue."""
         self._check_unclaimed(unit, fingerprint, alias)
         now, bot_id, number = self.clock(), AccountId(self.ids.ulid()), self._new_number(unit)
-        token, api_token = self._feather_token(fingerprint), self._api_token(number)
         bot = Bot(bot_id=bot_id, number=number, name=name, fingerprint=fingerprint,
-                  description=description, timestamp=now)
-        bot.issue_token("feather", hash_token(token), timestamp=now)
-        bot.issue_token("api", hash_token(api_token), timestamp=now)
+                  description=description, avatar=avatar, timestamp=now)
         unit.add(bot, *self._claims(bot_id, fingerprint, alias, number, now))
-        return BotRegistration(bot_id, number, name, fingerprint, alias, token, api_token)
+        return bot
 
     def register_user(self, unit: Unit, fingerprint: str, name: str | None = None,
                       alias: str | None = None) -> UserRegistration:
@@ -72,7 +79,7 @@ class AccountCommands:
     def reset_token(self, unit: Unit, bot_id: AccountId, scheme: str) -> str:
         """Issue a new token of one scheme; the old one stops working at once."""
         bot = unit.get(aggregate_id(bot_id))
-        if not isinstance(bot, Bot):
+        if not isinstance(bot, Bot) or bot.deleted:
             raise not_found("bot not found")
         if scheme == "feather":
             token = self._feather_token(bot.fingerprint)

@@ -1,7 +1,7 @@
 """Botbus(Application): the log, and the commands of each context composed (accounts,
-messaging, bot profiles, files, webhooks). Each command validates first, then records
-events in a Unit, so a failed command records nothing. The writer (`api/writer.py`) saves a
-whole batch of units' aggregates in one transaction.
+messaging, bot profiles, Botyard's bots and chat rooms, files, webhooks). Each command
+validates first, then records events in a Unit, so a failed command records nothing. The
+writer (`api/writer.py`) saves a whole batch of units' aggregates in one transaction.
 """
 import logging
 import os
@@ -15,12 +15,12 @@ from eventsourcing.application import Application, ProcessingEvent
 from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import Notification, Recording, StoredEvent, Transcoder
 
-from domain.accounts import ALIAS_TAKEN, FINGERPRINT_TAKEN, AccountCommands
+from domain.accounts import ALIAS_TAKEN, FINGERPRINT_TAKEN
+from domain.botyard import BotyardCommands
+from domain.chats import ChatCommands
 from domain.clock import Clock, utc_now
 from domain.files import FileCommands
 from domain.ids import Ids
-from domain.messaging import MessagingCommands
-from domain.profiles import ProfileCommands
 from domain.recorder import TOPIC as GROUP_RECORDER
 from domain.transcoder import OrjsonTranscoder
 from domain.unit import Unit
@@ -49,8 +49,10 @@ def _logged(write: Callable[[], object], positions: Sequence[int]) -> None:
         log.exception("snapshot failed", extra={"positions": list(positions)})
 
 
-class Botbus(AccountCommands, MessagingCommands, ProfileCommands, FileCommands,
-             WebhookCommands, Application):
+class Botbus(BotyardCommands, ChatCommands, FileCommands, WebhookCommands, Application):
+    """Accounts and profiles come with BotyardCommands, messaging with ChatCommands: each
+    dialect's commands build on the shared ones."""
+
     name = "botbus"
     snapshotting_intervals: ClassVar = {UpdateQueue: 100, Webhook: 100}
     # One writer per log: a cached aggregate is as current as the log, so loading one needs
@@ -64,6 +66,7 @@ class Botbus(AccountCommands, MessagingCommands, ProfileCommands, FileCommands,
                  ids: Ids | None = None) -> None:
         super().__init__(env)
         self.clock, self.ids = clock, ids or Ids()
+        self.key_secret = b""  # set by the server from its secrets (api/secrets.py)
 
     @classmethod
     def open(cls, data_dir: Path, **kwargs: Any) -> "Botbus":

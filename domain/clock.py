@@ -8,3 +8,12 @@ Clock = Callable[[], datetime]
 def utc_now() -> datetime:
     return datetime.now(UTC)
 
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def millis(moment: datetime) -> int:
+    """Unix milliseconds, exactly (a float's rounding would make two reads disagree)."""
+    delta = moment - _EPOCH
+    return (delta.days * 86_400 + delta.seconds) * 1000 + delta.microseconds // 1000

@@ -17,12 +17,21 @@ MAX_NAME = 255
 
 class File(Aggregate):
     class Stored(Aggregate.Created):
+        """`path` (v2) is where anyone may download it, for a dialect that serves files
+        publicly (Botyard's `static/<category>/<ulid><ext>`); "" when only its readers may."""
+
+        class_version = 2
         file_id: str  # a ULID: also its name in the store
         owner_id: str
         size: int
         sha256: str
         name: str
         mime_type: str
+        path: str
+
+        @staticmethod
+        def upcast_v1_v2(state: dict) -> None:
+            state["path"] = ""
 
     @staticmethod
     def create_id(file_id: str, **_: object) -> UUID:
@@ -30,9 +39,9 @@ class File(Aggregate):
 
     @event(Stored)
     def __init__(self, file_id: str, owner_id: str, size: int, sha256: str, name: str,
-                 mime_type: str, timestamp: datetime) -> None:
+                 mime_type: str, timestamp: datetime, path: str = "") -> None:
         self.file_id, self.owner_id, self.size, self.sha256 = file_id, owner_id, size, sha256
-        self.name, self.mime_type = name, mime_type
+        self.name, self.mime_type, self.path = name, mime_type, path
 
 
 @dataclass(frozen=True)
@@ -59,11 +68,11 @@ def unique_id(sha256: str) -> str:
 class FileCommands:
     clock: Clock
 
-    def store_file(self, unit: Unit, owner_id: AccountId, blob: Blob) -> File:
+    def store_file(self, unit: Unit, owner_id: AccountId, blob: Blob, path: str = "") -> File:
         if not blob.name or len(blob.name) > MAX_NAME or "/" in blob.name or "\x00" in blob.name:
             raise invalid("file name must be 1-255 characters without '/'")
         stored = File(file_id=blob.file_id, owner_id=owner_id, size=blob.size,
                       sha256=blob.sha256, name=blob.name, mime_type=blob.mime_type,
-                      timestamp=self.clock())
+                      timestamp=self.clock(), path=path)
         unit.add(stored)
         return stored

@@ -14,12 +14,20 @@ class Message(Aggregate):
         """`to` is the recipient's address (a fingerprint); it may name nobody yet, as in
         featherChat, whose queue waits for whoever registers that fingerprint. `delivered`
         records whether the recipient had a live socket when the command ran: the message is
-        then pushed there and held, unseen by inbox reads, until the client acknowledges it."""
+        then pushed there and held, unseen by inbox reads, until the client acknowledges it.
+        `chat` (v2) names the conversation when the two may have several (a Botyard chat
+        room's ULID); "" for the one private chat of two accounts."""
 
+        class_version = 2
         sender_id: str
         to: str
         content: dict[str, Any]
         delivered: bool
+        chat: str
+
+        @staticmethod
+        def upcast_v1_v2(state: dict) -> None:
+            state["chat"] = ""
 
     class Received(Aggregate.Event):
         """The recipient's client acknowledged the live push: the message is theirs."""
@@ -61,9 +69,10 @@ class Message(Aggregate):
     @event(Sent)
     def __init__(
         self, id: UUID, sender_id: str, to: str, content: dict[str, Any],
-        delivered: bool, timestamp: datetime,
+        delivered: bool, timestamp: datetime, chat: str = "",
     ) -> None:
         self.sender_id, self.to, self.content, self.delivered = sender_id, to, content, delivered
+        self.chat = chat
         self.received = False
         self.deleted = False
 

@@ -6,7 +6,7 @@ from uuid import UUID
 
 from domain.bots import Bot
 from domain.callbacks import Callback
-from domain.clock import Clock
+from domain.clock import Clock, millis
 from domain.errors import invalid, not_found
 from domain.ids import AccountId, Ids, aggregate_id
 from domain.messages import Message
@@ -20,7 +20,8 @@ NOT_MODIFIED = ("message is not modified: specified new message content and repl
 @dataclass(frozen=True)
 class Sent:
     message_id: UUID
-    date: int
+    date: int  # unix seconds
+    millis: int  # unix milliseconds (Botyard's timestamps)
 
 
 class MessagingCommands:
@@ -28,12 +29,12 @@ class MessagingCommands:
     ids: Ids
 
     def send_message(self, unit: Unit, sender_id: AccountId, to: str, content: dict[str, Any],
-                     delivered: bool) -> Sent:
+                     delivered: bool, chat: str = "") -> Sent:
         now, message_id = self.clock(), self.ids.ulid_uuid()
         # The library's own constructor path, without re-binding arguments (Message(...) does)
         unit.add(Message._create(Message.Sent, id=message_id, sender_id=sender_id, to=to,
-                                 content=content, delivered=delivered, timestamp=now))
-        return Sent(message_id, int(now.timestamp()))
+                                 content=content, delivered=delivered, timestamp=now, chat=chat))
+        return Sent(message_id, int(now.timestamp()), millis(now))
 
     def edit_message(self, unit: Unit, message_id: UUID, editor_id: AccountId,
                      content: dict[str, Any]) -> int:

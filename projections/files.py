@@ -13,7 +13,7 @@ from domain.files import File
 from domain.messages import Message
 
 NAME = "files"
-VERSION = 1  # raise when the tables or their rows change: the projector replays it
+VERSION = 2  # raise when the tables or their rows change: the projector replays it
 TABLES = ("files", "file_readers")
 STORE = "files"
 _FILE_ID = re.compile(r"^[0-9A-HJKMNP-TV-Z]{26}$", re.IGNORECASE)
@@ -29,7 +29,9 @@ def blob_path(data_dir: Path, file_id: str) -> Path | None:
 def create(db: Database) -> None:
     db.table("files").create(
         {"id": str, "owner_id": str, "size": int, "sha256": str, "name": str,
-         "mime_type": str, "position": int}, pk="id", if_not_exists=True)
+         "mime_type": str, "position": int, "path": str}, pk="id", if_not_exists=True,
+        defaults={"path": ""})
+    db.execute("CREATE UNIQUE INDEX IF NOT EXISTS files_by_path ON files (path) WHERE path != ''")
     db.table("file_readers").create({"file_id": str, "reader": str}, pk=("file_id", "reader"),
                                     if_not_exists=True)
 
@@ -41,10 +43,10 @@ def apply(event: object, db: Database, position: int) -> None:
 
 @apply.register
 def _(event: File.Stored, db: Database, position: int) -> None:
-    db.execute("INSERT INTO files (id, owner_id, size, sha256, name, mime_type, position)"
-               " VALUES (?, ?, ?, ?, ?, ?, ?)", (event.file_id, event.owner_id, event.size,
-                                                 event.sha256, event.name, event.mime_type,
-                                                 position))
+    db.execute("INSERT INTO files (id, owner_id, size, sha256, name, mime_type, position, path)"
+               " VALUES (?, ?, ?, ?, ?, ?, ?, ?)", (event.file_id, event.owner_id, event.size,
+                                                    event.sha256, event.name, event.mime_type,
+                                                    position, event.path))
     db.execute("INSERT OR IGNORE INTO file_readers (file_id, reader) VALUES (?, ?)",
                (event.file_id, event.owner_id))
 
@@ -72,6 +74,21 @@ def carried(content: dict) -> Iterator[str]:
 def get(db: Database, file_id: str) -> dict | None:
     row = db.execute("SELECT * FROM files WHERE id = ?", (file_id,)).fetchone()
     return dict(row) if row is not None else None
+
+
+def public(db: Database, path: str) -> dict | None:
+    """The file served at a public path (`static/...`), if any."""
+    row = db.execute("SELECT * FROM files WHERE path = ? AND path != ''", (path,)).fetchone()
+    return dict(row) if row is not None else None
+
+
+def many(db: Database, file_ids: list[str]) -> dict[str, dict]:
+    """The files among these ids that exist, by id."""
+    if not file_ids:
+        return {}
+    rows = db.execute(f"SELECT * FROM files WHERE id IN ({', '.join('?' * len(file_ids))})",
+                      file_ids)
+    return {row["id"]: dict(row) for row in rows}
 
 
 def readable(db: Database, file_id: str, account_id: str, address: str) -> dict | None:

@@ -13,6 +13,7 @@ from sqlite_utils import Database
 
 from domain.bots import Bot
 from domain.callbacks import Callback
+from domain.chats import ChatRooms
 from domain.ids import ulid_of
 from domain.messages import Message
 from domain.updates import UpdateQueue
@@ -20,7 +21,7 @@ from domain.webhooks import Webhook
 from projections.messages import COLUMNS, JOIN_SENDER, as_item
 
 NAME = "updates"
-VERSION = 3  # raise when the tables or their rows change: the projector replays it
+VERSION = 4  # raise when the tables or their rows change: the projector replays it
 TABLES = ("updates", "update_counters", "update_filters")
 # The update types Botbus creates, and those a bot gets when it names none (Telegram's default)
 PRODUCED = ("message", "callback_query")
@@ -33,9 +34,11 @@ def create(db: Database) -> None:
     # row cannot say (a deleted message's chat, a press, an answer).
     db.table("updates").create(
         {"address": str, "update_id": int, "message_id": str, "position": int,
-         "in_flight": int, "kind": str, "payload": str},
-        pk=("address", "update_id"), if_not_exists=True, defaults={"kind": "message"})
+         "in_flight": int, "kind": str, "payload": str, "chat": str},
+        pk=("address", "update_id"), if_not_exists=True,
+        defaults={"kind": "message", "chat": ""})
     db.table("updates").create_index(["message_id"], if_not_exists=True)
+    db.execute("CREATE INDEX IF NOT EXISTS updates_in_chat ON updates (chat) WHERE chat != ''")
     db.table("update_counters").create({"address": str, "last": int}, pk="address",
                                        if_not_exists=True)
     # One row per update type an address has filtered out (`allowed_updates`)
@@ -57,11 +60,22 @@ def apply(event: object, db: Database, position: int) -> None:
 def _(event: Message.Sent, db: Database, position: int) -> None:
     # Numbered from a counter row, not max(update_id): confirmed rows are deleted.
     db.execute(
-        "INSERT INTO updates (address, update_id, message_id, position, in_flight) SELECT ?1,"
-        " COALESCE((SELECT last FROM update_counters WHERE address = ?1), 0) + 1, ?2, ?3, ?4"
-        " WHERE NOT EXISTS (SELECT 1 FROM update_filters WHERE address = ?1"
+        "INSERT INTO updates (address, update_id, message_id, position, in_flight, chat)"
+        " SELECT ?1, COALESCE((SELECT last FROM update_counters WHERE address = ?1), 0) + 1,"
+        " ?2, ?3, ?4, ?5 WHERE NOT EXISTS (SELECT 1 FROM update_filters WHERE address = ?1"
         " AND type = 'message')",
-        (event.to, str(event.originator_id), position, int(event.delivered)))
+        (event.to, str(event.originator_id), position, int(event.delivered), event.chat))
+
+
+@apply.register
+def _(event: ChatRooms.Deleted, db: Database, position: int) -> None:
+    """A deleted room's messages are no one's to read or be pushed any more."""
+    db.execute("DELETE FROM updates WHERE chat = ?", (event.chat_id,))
+
+
+@apply.register
+def _(event: Bot.Deleted, db: Database, position: int) -> None:
+    db.execute("DELETE FROM updates WHERE address = ?", (event.address,))
 
 
 _NOTICE = ("INSERT INTO updates (address, update_id, message_id, position, in_flight, kind,"

@@ -82,8 +82,8 @@ async def _set_commands(call: Call, scope: str, language: str, commands: list[di
 @method("getMyCommands", list[BotCommand], CommandScope)
 async def get_my_commands(call: Call, params: CommandScope) -> list[dict]:
     """The menu of exactly that scope and language ([] when none is set)."""
-    return bots.commands(call.runtime.db, call.bot["id"], scope_key(params.scope),
-                         params.language_code)
+    return [{"command": c["command"], "description": c["description"]} for c in bots.commands(
+        call.runtime.db, call.bot["id"], scope_key(params.scope), params.language_code)]
 
 
 async def _change(call: Call, field: str, language: str, value: str) -> bool:

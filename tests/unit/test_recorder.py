@@ -39,7 +39,8 @@ def test_a_conflict_records_nothing_of_the_batch(app):
     first, = sends(app, 1)
     app.save(first)
     twin = Message._create(Message.Sent, id=first.id, sender_id="sender", to="ab" * 16,
-                           content={"text": "twin"}, delivered=False, timestamp=FixedClock()())
+                           content={"text": "twin"}, delivered=False, timestamp=FixedClock()(),
+                           chat="")
     with pytest.raises(IntegrityError):
         app.save(*sends(app, 5), twin)
     assert len(app.recorder.select_notifications(start=1, limit=10_000)) == 1

@@ -1,6 +1,7 @@
-"""Schema evolution for real: a v1 `Bot.Registered` (no `description`, no `class_version`),
-written into a SQLite log as an older Botbus would have written it, is read back through
-today's code as v2 with `description == ""`, and is never rewritten."""
+"""Schema evolution for real: a v1 `Bot.Registered` (no `description`, no `class_version`)
+and a v1 `Bot.TokenIssued` (no `salt`), written into a SQLite log as an older Botbus would
+have written them, are read back through today's code as v3 (`description == ""`,
+`avatar == ""`) and v2 (`salt == ""`), and are never rewritten."""
 import json
 from uuid import UUID
 
@@ -70,24 +71,27 @@ def stored_state(app: Botbus, position: int) -> dict:
 def test_the_v1_event_is_stored_without_description_or_class_version(app):
     state = stored_state(app, 1)
     assert "description" not in state and "class_version" not in state
-    assert Bot.Registered.class_version == 2
+    assert Bot.Registered.class_version == 3 and Bot.TokenIssued.class_version == 2
 
 
 def test_repository_get_upcasts_the_v1_registration(app):
     bot = app.repository.get(aggregate_id(BOT_ID))
     assert isinstance(bot, Bot)
-    assert bot.description == ""
+    assert bot.description == "" and bot.avatar == ""
     assert (bot.bot_id, bot.number, bot.name, bot.fingerprint, bot.version) == (
         BOT_ID, 7, "OldBot", FP, 2)
     assert bot.token_hashes == {"feather": hash_token(TOKEN)}
     assert bot.created_on == START
 
 
-def test_the_mapper_gives_a_v2_event_from_the_v1_record(app):
-    notification, = app.recorder.select_notifications(start=1, limit=1)
-    event = app.mapper.to_domain_event(notification)
+def test_the_mapper_gives_current_events_from_the_v1_records(app):
+    registered, issued = app.recorder.select_notifications(start=1, limit=2)
+    event = app.mapper.to_domain_event(registered)
     assert isinstance(event, Bot.Registered)
-    assert event.description == "" and "class_version" not in vars(event)
+    assert event.description == "" and event.avatar == ""
+    assert "class_version" not in vars(event)
+    token = app.mapper.to_domain_event(issued)
+    assert isinstance(token, Bot.TokenIssued) and token.salt == ""
 
 
 def test_new_events_append_after_a_v1_history_and_the_v1_record_stays_as_written(app):
@@ -100,13 +104,14 @@ def test_new_events_append_after_a_v1_history_and_the_v1_record_stays_as_written
     assert stored_state(app, 1) == V1_STATE  # upcasting never rewrites the log
 
 
-def test_a_v2_registration_is_stored_with_its_class_version(app):
+def test_a_v3_registration_is_stored_with_its_class_version(app):
     unit = app.new_unit()
     app.register_bot(unit, "NewBot", "ff" * 16, description="fresh")
     app.save(*unit.aggregates)
     position = app.recorder.max_notification_id() - 5  # Registered, 2 tokens, 3 claims
     state = stored_state(app, position)
-    assert state["class_version"] == 2 and state["description"] == "fresh"
+    assert state["class_version"] == 3 and state["description"] == "fresh"
+    assert state["avatar"] == ""
 
 
 def test_the_projector_reads_the_v1_event_with_an_empty_description(app, data):

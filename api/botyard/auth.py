@@ -1,0 +1,77 @@
+"""Botyard's three callers (botyard.md §1.3): the admin by its key, a bot by
+`Authorization: <bot id>:<token>`, a web user by the `token` cookie (an HS256 JWT), renewed on
+every request (the sliding session). Keys are looked up by their sha256 and compared in
+constant time; an unknown bot id is refused like a wrong token (decision 2)."""
+import time
+from email.utils import formatdate
+from typing import Annotated
+
+import jwt
+from fastapi import Depends, Header, Request
+
+from api.botyard.errors import COOKIE, BotyardError
+from api.deps import CurrentRuntime
+from api.runtime import Runtime
+from domain.botyard import SCHEME
+from domain.tokens import hash_token, same_digest
+from projections import directory
+
+MAX_KEY = 256
+UNAUTHORIZED = "User is unauthorized."
+
+
+async def admin(runtime: CurrentRuntime,
+                authorization: Annotated[str | None, Header()] = None) -> None:
+    if not authorization:
+        raise BotyardError(403, "Admin key is required.")
+    if len(authorization) > MAX_KEY or not same_digest(runtime.secrets.admin_key_hash,
+                                                       hash_token(authorization)):
+        raise BotyardError(403, "Access denied.")
+
+
+async def bot(runtime: CurrentRuntime,
+              authorization: Annotated[str | None, Header()] = None) -> dict:
+    """The bot whose key this is, if it has not been reset or the bot deleted since."""
+    if not authorization:
+        raise BotyardError(403, "Bot key is required.")
+    bot_id, colon, token = authorization.partition(":")
+    if not colon or not token or len(authorization) > MAX_KEY:
+        raise BotyardError(403, "Invalid bot key.")
+    key_hash = hash_token(authorization)
+    found = runtime.callers.by_token_hash(key_hash)
+    if (found is None or found["token_scheme"] != SCHEME or found["id"] != bot_id
+            or not same_digest(found["token_hash"], key_hash)):
+        raise BotyardError(403, "Invalid bot key.")
+    return found
+
+
+async def user(request: Request, runtime: CurrentRuntime) -> dict:
+    """The web user of the cookie, whose cookie is renewed with this answer."""
+    token = request.cookies.get("token")
+    if not token:
+        raise BotyardError(401, UNAUTHORIZED)
+    try:
+        claims = jwt.decode(token, runtime.secrets.jwt_key.encode(), algorithms=["HS256"],
+                            options={"require": ["exp", "id"]})
+    except jwt.PyJWTError:
+        raise BotyardError(401, UNAUTHORIZED) from None
+    account = directory.account(runtime.db, str(claims["id"]))
+    if account is None or account["kind"] != "user":
+        raise BotyardError(401, UNAUTHORIZED)
+    request.scope[COOKIE] = cookie(runtime, account["id"], account["name"])
+    return account
+
+
+def cookie(runtime: Runtime, user_id: str, nickname: str) -> str:
+    """`Set-Cookie` for a fresh session token (decision 10: HttpOnly, SameSite=Lax, Path=/)."""
+    now = int(time.time())
+    expires = now + runtime.botyard.token_lifetime_minutes * 60
+    token = jwt.encode({"id": user_id, "nickname": nickname, "exp": expires, "iat": now},
+                       runtime.secrets.jwt_key.encode(), algorithm="HS256")
+    return (f"token={token}; Expires={formatdate(expires, usegmt=True)}; Path=/; HttpOnly;"
+            " SameSite=Lax")
+
+
+Admin = Annotated[None, Depends(admin)]
+CurrentBot = Annotated[dict, Depends(bot)]
+CurrentUser = Annotated[dict, Depends(user)]
