@@ -165,12 +165,9 @@ async def delete_webhook(bot: CurrentBot, runtime: CurrentRuntime) -> JSON:
 
 
 @router.get("/v1/bot-api/chats", response_model=list[BotyardChat],
-            openapi_extra={"parameters": [{"name": "user_id", "in": "query", "required": True,
-                                           "schema": {"type": "string"}}]})
+            openapi_extra=chats.required_query("user_id"))
 async def list_chats(bot: CurrentBot, request: Request, runtime: CurrentRuntime) -> JSON:
-    user_id = request.query_params.get("user_id", "")
-    if not user_id:
-        raise BotyardError(400, "User ID is required.")
+    user_id = chats.required(request, "user_id", "User ID is required.")
     return JSON([render.chat(row) for row in rooms.rooms(runtime.db, user_id, bot["id"])])
 
 

@@ -15,6 +15,19 @@ from projections import chats, files
 DEFAULT_PAGE, DEFAULT_LIMIT = 1, 20
 
 
+def required_query(name: str) -> dict:
+    """`openapi_extra` for a route that reads one required query parameter itself."""
+    return {"parameters": [{"name": name, "in": "query", "required": True,
+                            "schema": {"type": "string"}}]}
+
+
+def required(request: Request, name: str, missing: str) -> str:
+    value = request.query_params.get(name, "")
+    if not value:
+        raise BotyardError(400, missing)
+    return value
+
+
 def room(runtime: Runtime, chat_id: str, side: str, caller_id: str) -> dict:
     """The room, if the caller is its `side` ("bot" or "user"); Botyard's 404 and 403."""
     found = chats.room(runtime.db, chat_id) if chat_id else None

@@ -91,12 +91,9 @@ async def open_chat(user: CurrentUser, body: Params[BotyardNewChat],
 
 
 @router.get("/v1/client-api/chats", response_model=list[BotyardChat],
-            openapi_extra={"parameters": [{"name": "bot_id", "in": "query", "required": True,
-                                           "schema": {"type": "string"}}]})
+            openapi_extra=chats.required_query("bot_id"))
 async def list_chats(user: CurrentUser, request: Request, runtime: CurrentRuntime) -> JSON:
-    bot_id = request.query_params.get("bot_id", "")
-    if not bot_id:
-        raise BotyardError(400, "Bot ID is required.")
+    bot_id = chats.required(request, "bot_id", "Bot ID is required.")
     botyard_bot(runtime, bot_id)
     return JSON([render.chat(row) for row in rooms.rooms(runtime.db, user["id"], bot_id)])
 
