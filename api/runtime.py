@@ -12,6 +12,7 @@ from sqlite_utils import Database
 
 from api.botyard.config import BotyardConfig
 from api.botyard.config import load as load_botyard_config
+from api.botyard.sessions import Sessions
 from api.callers import Callers
 from api.filestore import FileStore
 from api.longpoll import Polls, Taken, Waiters
@@ -44,6 +45,7 @@ class Runtime:
     files: FileStore
     limits: RateLimits = field(default_factory=RateLimits)
     botyard: BotyardConfig = field(default_factory=load_botyard_config)
+    sessions: Sessions = field(default_factory=Sessions)  # Botyard's web users
     webhooks: Deliveries = field(init=False)
     stopping: bool = False
 

@@ -14,6 +14,7 @@ from domain.errors import invalid, not_found
 from domain.ids import AccountId, Ids, aggregate_id, named_id
 from domain.messaging import MessagingCommands, Sent
 from domain.unit import Unit
+from domain.users import User
 
 MAX_ROOMS = 10
 TOO_MANY_ROOMS = f"Cannot create more than {MAX_ROOMS} chat rooms with the same bot."
@@ -105,14 +106,20 @@ class ChatCommands(MessagingCommands):
             raise not_found(CHAT_NOT_FOUND)
         rooms.delete_room(chat_id, timestamp=self.clock())
 
-    def send_in_chat(self, unit: Unit, sender_id: AccountId, to: str, user_id: AccountId,
+    def send_in_chat(self, unit: Unit, sender_id: AccountId, user_id: AccountId,
                      bot_id: AccountId, chat_id: str, message: ChatMessage, max_body: int,
                      max_files: int) -> Sent:
-        """From the user to the bot's address, or back: only into a room still open."""
+        """From the room's user to its bot's address, or back: only into a room still open,
+        with a bot not deleted."""
         message.check(max_body, max_files)
         rooms = self._rooms(unit, user_id, bot_id)
         if rooms is None or chat_id not in rooms.open:
             raise not_found(CHAT_NOT_FOUND)
+        bot = unit.get(aggregate_id(bot_id))
+        if not isinstance(bot, Bot) or bot.deleted:
+            raise not_found(BOT_NOT_FOUND)
+        user = unit.get(aggregate_id(user_id)) if sender_id == bot_id else None
+        to = user.fingerprint if isinstance(user, User) else bot.fingerprint
         content: dict[str, Any] = {"text": message.body}
         if message.attachment_ids:
             content["attachments"] = message.attachment_ids

@@ -74,7 +74,8 @@ def page(db: Database, chat_id: str, page: int, limit: int, sender_id: str,
          since: int) -> tuple[int, list[dict]]:
     """(total, the page's messages oldest to newest): page 1 is the newest `limit`; a limit
     below 0 means no limit, a page below 1 is page 1; `since` is strict (ms > since)."""
-    where, params = "chat = ?", list[object]([chat_id])
+    # `chat != ''` lets SQLite use the partial indexes (only rooms' messages are in them)
+    where, params = "chat = ? AND chat != ''", list[object]([chat_id])
     if sender_id:
         where += " AND sender_id = ?"
         params.append(sender_id)
@@ -98,6 +99,7 @@ def page(db: Database, chat_id: str, page: int, limit: int, sender_id: str,
 def message(db: Database, message_id: str) -> dict | None:
     """A room's message by its id (the uuid form), with the room's parties."""
     row = db.execute("SELECT m.id, m.sender_id, m.content, m.ms, m.chat, r.user_id, r.bot_id"
-                     " FROM messages m JOIN chat_rooms r ON r.id = m.chat WHERE m.id = ?",
+                     " FROM messages m JOIN chat_rooms r ON r.id = m.chat WHERE m.id = ?"
+                     " AND m.chat != ''",
                      (message_id,)).fetchone()
     return as_item(row) if row is not None else None

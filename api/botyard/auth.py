@@ -1,7 +1,9 @@
 """Botyard's three callers (botyard.md §1.3): the admin by its key, a bot by
 `Authorization: <bot id>:<token>`, a web user by the `token` cookie (an HS256 JWT), renewed on
 every request (the sliding session). Keys are looked up by their sha256 and compared in
-constant time; an unknown bot id is refused like a wrong token (decision 2)."""
+constant time; an unknown bot id is refused like a wrong token (decision 2).
+Verifying and signing a JWT is a third of a user request's CPU: the tokens this server issued
+are remembered (api/botyard/sessions.py)."""
 import time
 from email.utils import formatdate
 from typing import Annotated
@@ -10,6 +12,7 @@ import jwt
 from fastapi import Depends, Header, Request
 
 from api.botyard.errors import COOKIE, BotyardError
+from api.botyard.sessions import Session
 from api.deps import CurrentRuntime
 from api.runtime import Runtime
 from domain.botyard import SCHEME
@@ -47,29 +50,43 @@ async def bot(runtime: CurrentRuntime,
 
 async def user(request: Request, runtime: CurrentRuntime) -> dict:
     """The web user of the cookie, whose cookie is renewed with this answer."""
-    token = request.cookies.get("token")
+    token, now = request.cookies.get("token"), int(time.time())
     if not token:
         raise BotyardError(401, UNAUTHORIZED)
-    try:
-        claims = jwt.decode(token, runtime.secrets.jwt_key.encode(), algorithms=["HS256"],
-                            options={"require": ["exp", "id"]})
-    except jwt.PyJWTError:
-        raise BotyardError(401, UNAUTHORIZED) from None
-    account = directory.account(runtime.db, str(claims["id"]))
+    session = runtime.sessions.get(token, now)
+    if session is not None:
+        user_id = session.user_id
+    else:
+        try:
+            claims = jwt.decode(token, runtime.secrets.jwt_key.encode(), algorithms=["HS256"],
+                                options={"require": ["exp", "id"]})
+        except jwt.PyJWTError:
+            raise BotyardError(401, UNAUTHORIZED) from None
+        user_id = str(claims["id"])
+    account = directory.account(runtime.db, user_id)
     if account is None or account["kind"] != "user":
         raise BotyardError(401, UNAUTHORIZED)
-    request.scope[COOKIE] = cookie(runtime, account["id"], account["name"])
+    if session is None or now - session.issued >= runtime.sessions.reissue_after:
+        session = issue(runtime, account["id"], account["name"], now)
+    request.scope[COOKIE] = set_cookie(session)
     return account
 
 
-def cookie(runtime: Runtime, user_id: str, nickname: str) -> str:
-    """`Set-Cookie` for a fresh session token (decision 10: HttpOnly, SameSite=Lax, Path=/)."""
-    now = int(time.time())
+def issue(runtime: Runtime, user_id: str, nickname: str, now: int | None = None) -> Session:
+    """A new session token, valid for the config's lifetime from now."""
+    now = int(time.time()) if now is None else now
     expires = now + runtime.botyard.token_lifetime_minutes * 60
     token = jwt.encode({"id": user_id, "nickname": nickname, "exp": expires, "iat": now},
                        runtime.secrets.jwt_key.encode(), algorithm="HS256")
-    return (f"token={token}; Expires={formatdate(expires, usegmt=True)}; Path=/; HttpOnly;"
-            " SameSite=Lax")
+    session = Session(token, user_id, now, expires)
+    runtime.sessions.hold(session)
+    return session
+
+
+def set_cookie(session: Session) -> str:
+    """`Set-Cookie` for a session (decision 10: HttpOnly, SameSite=Lax, Path=/)."""
+    return (f"token={session.token}; Expires={formatdate(session.expires, usegmt=True)};"
+            " Path=/; HttpOnly; SameSite=Lax")
 
 
 Admin = Annotated[None, Depends(admin)]

@@ -30,7 +30,7 @@ from domain.bots import DEFAULT_SCOPE
 from domain.botyard import SCHEME
 from domain.errors import invalid
 from domain.ids import aggregate_id
-from projections import bots, directory, outbox, updates
+from projections import bots, outbox, updates
 from projections import chats as rooms
 
 router = APIRouter(tags=["Botyard: bot API"], route_class=BotyardRoute)
@@ -201,6 +201,4 @@ async def message(message_id: str, bot: CurrentBot, runtime: CurrentRuntime) -> 
              openapi_extra=documented(BotyardNewMessage))
 async def send(bot: CurrentBot, body: Params[BotyardNewMessage], runtime: CurrentRuntime) -> JSON:
     found = chats.room(runtime, body.chat_id, "bot", bot["id"])
-    user = directory.account(runtime.db, found["user_id"])
-    sent = await chats.send(runtime, found, bot["id"], user["fingerprint"] if user else "", body)
-    return JSON(sent, status_code=201)
+    return JSON(await chats.send(runtime, found, bot["id"], body), status_code=201)

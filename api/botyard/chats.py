@@ -61,13 +61,12 @@ def page(runtime: Runtime, found: dict, request: Request) -> dict:
             "messages": [render.message(item, found["id"], attached) for item in items]}
 
 
-async def send(runtime: Runtime, found: dict, sender_id: str, to: str,
-               body: BotyardNewMessage) -> dict:
+async def send(runtime: Runtime, found: dict, sender_id: str, body: BotyardNewMessage) -> dict:
     """Into a room still open (checked again in the log), answered as Botyard's
     PreparedMessage: its attachments as the file objects that exist."""
     message, config = ChatMessage(body.body, body.attachment_ids), runtime.botyard
     sent = await runtime.writer.run(lambda unit: runtime.app.send_in_chat(
-        unit, AccountId(sender_id), to, found["user_id"], found["bot_id"], found["id"], message,
+        unit, AccountId(sender_id), found["user_id"], found["bot_id"], found["id"], message,
         config.max_body_length, config.max_attached_files))
     item = {"id": str(sent.message_id), "sender_id": sender_id, "ms": sent.millis,
             "content": {"text": body.body, "attachments": body.attachment_ids}}

@@ -4,7 +4,7 @@ user's message is queued for the bot's webhook (the shared outbox), never posted
 from fastapi import APIRouter, Request
 
 from api.botyard import chats, render
-from api.botyard.auth import CurrentUser, cookie
+from api.botyard.auth import CurrentUser, issue, set_cookie
 from api.botyard.bots import PAGE_QUERY, commands
 from api.botyard.errors import BotyardError, BotyardNotice, BotyardRoute, said
 from api.botyard.schemas import (
@@ -54,7 +54,7 @@ async def create_user(body: Params[BotyardNewUser], runtime: CurrentRuntime) -> 
     user_id = await runtime.writer.run(lambda unit: runtime.app.register_web_user(
         unit, body.nickname, config.min_nickname, config.max_nickname))
     return JSON({"id": user_id, "nickname": body.nickname}, status_code=201,
-                headers={"set-cookie": cookie(runtime, user_id, body.nickname)})
+                headers={"set-cookie": set_cookie(issue(runtime, user_id, body.nickname))})
 
 
 @router.get("/v1/client-api/user", response_model=BotyardUser)
@@ -112,11 +112,7 @@ async def delete_chat(chat_id: str, user: CurrentUser, runtime: CurrentRuntime) 
 async def send(user: CurrentUser, body: Params[BotyardNewMessage],
                runtime: CurrentRuntime) -> JSON:
     found = chats.room(runtime, body.chat_id, "user", user["id"])
-    bot = bots.shown(runtime.db, SCHEME, found["bot_id"])
-    if not bot:
-        raise BotyardError(404, BOT_NOT_FOUND)
-    return JSON(await chats.send(runtime, found, user["id"], bot[0]["fingerprint"], body),
-                status_code=201)
+    return JSON(await chats.send(runtime, found, user["id"], body), status_code=201)
 
 
 @router.get("/v1/client-api/chat/{chat_id}/messages", response_model=BotyardPage,

@@ -170,21 +170,27 @@ def test_messages_go_only_into_open_rooms_and_carry_the_room(app):
     user = run(app, lambda u: app.register_web_user(u, "alice", 3, 32))
     room = run(app, lambda u: app.open_chat(u, user, made.bot_id))
     hello = ChatMessage("héllo", ["01jgm1s0000000000000000009"])
-    sent = run(app, lambda u: app.send_in_chat(u, user, bot.fingerprint, user, made.bot_id,
+    sent = run(app, lambda u: app.send_in_chat(u, user, user, made.bot_id,
                                                room, hello, 4096, 10))
     message = events(app)[-1]
     assert isinstance(message, Message.Sent) and message.chat == room
+    assert message.to == bot.fingerprint
     assert message.content == {"text": "héllo", "attachments": ["01jgm1s0000000000000000009"]}
     assert sent.millis == millis(message.timestamp) and sent.millis > 0
-    refused(app, lambda u: app.send_in_chat(u, user, bot.fingerprint, user, made.bot_id, room,
+    refused(app, lambda u: app.send_in_chat(u, user, user, made.bot_id, room,
                                             ChatMessage("€" * 2, []), 5, 10), Kind.INVALID,
             "maximum allowed body length is 5 characters")  # 6 bytes
-    refused(app, lambda u: app.send_in_chat(u, user, bot.fingerprint, user, made.bot_id, room,
+    refused(app, lambda u: app.send_in_chat(u, user, user, made.bot_id, room,
                                             ChatMessage("", ["a"] * 3), 5, 2), Kind.INVALID,
             "maximum number of files allowed is 2")
+    run(app, lambda u: app.send_in_chat(u, made.bot_id, user, made.bot_id, room,
+                                        ChatMessage("back", []), 4096, 10))
+    reply = events(app)[-1]
+    assert reply.to == app.repository.get(aggregate_id(user)).fingerprint
+    assert reply.sender_id == made.bot_id and reply.content == {"text": "back"}
     run(app, lambda u: app.delete_chat(u, user, made.bot_id, room))
     assert isinstance(events(app)[-1], ChatRooms.Deleted)
-    refused(app, lambda u: app.send_in_chat(u, user, bot.fingerprint, user, made.bot_id, room,
+    refused(app, lambda u: app.send_in_chat(u, user, user, made.bot_id, room,
                                             hello, 4096, 10), Kind.NOT_FOUND, CHAT_NOT_FOUND)
 
 
@@ -196,3 +202,13 @@ def test_messages_go_only_into_open_rooms_and_carry_the_room(app):
 ])
 def test_nicknames_follow_the_configured_rules(app, nickname, message):
     refused(app, lambda u: app.register_web_user(u, nickname, 3, 32), Kind.INVALID, message)
+
+
+def test_no_message_reaches_a_deleted_bot(app):
+    made = run(app, lambda u: app.create_botyard_bot(u, "Test bot", "", ""))
+    user = run(app, lambda u: app.register_web_user(u, "alice", 3, 32))
+    room = run(app, lambda u: app.open_chat(u, user, made.bot_id))
+    run(app, lambda u: app.delete_bot(u, made.bot_id))
+    refused(app, lambda u: app.send_in_chat(u, user, user, made.bot_id, room,
+                                            ChatMessage("hi", []), 4096, 10), Kind.NOT_FOUND,
+            "Bot not found.")
