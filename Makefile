@@ -29,6 +29,7 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.echo_vs_peer
 	$(BIN)/python -m bench.echo_vs_peer --mode telegram
 	$(BIN)/python -m bench.webhook_delivery
+	$(BIN)/python -m bench.botyard
 
 bench-smoke: $(STAMP)
 	$(BIN)/python -m bench.append_ceiling --smoke
@@ -37,6 +38,7 @@ bench-smoke: $(STAMP)
 	$(BIN)/python -m bench.echo_vs_peer --smoke
 	$(BIN)/python -m bench.echo_vs_peer --smoke --mode telegram
 	$(BIN)/python -m bench.webhook_delivery --smoke
+	$(BIN)/python -m bench.botyard --smoke
 
 clean:
 	rm -rf $(VENV) data

@@ -48,14 +48,18 @@ class Http:
         self.reader, self.writer = await asyncio.open_connection("127.0.0.1", self.port)
         return self
 
-    async def post(self, path: str, body: dict) -> dict:
-        data = orjson.dumps(body)
-        self.writer.write(b"POST %s HTTP/1.1\r\nHost: bench\r\nContent-Type: application/json\r\n"
-                          b"Content-Length: %d\r\n%s\r\n%s"
-                          % (path.encode(), len(data), self.auth, data))
+    async def exchange(self, request: bytes) -> tuple[bytes, bytes]:
+        """One request written whole; the answer's head and its Content-Length body."""
+        self.writer.write(request)
         head = await self.reader.readuntil(b"\r\n\r\n")
         at = head.lower().index(b"\r\ncontent-length:") + 17
-        payload = await self.reader.readexactly(int(head[at:head.index(b"\r\n", at)]))
+        return head, await self.reader.readexactly(int(head[at:head.index(b"\r\n", at)]))
+
+    async def post(self, path: str, body: dict) -> dict:
+        data = orjson.dumps(body)
+        head, payload = await self.exchange(
+            b"POST %s HTTP/1.1\r\nHost: bench\r\nContent-Type: application/json\r\n"
+            b"Content-Length: %d\r\n%s\r\n%s" % (path.encode(), len(data), self.auth, data))
         answer = orjson.loads(payload)
         if not answer.get("ok"):
             raise RuntimeError(f"{path}: {head[:12]!r} {answer}")
