@@ -22,6 +22,11 @@ from api.feather import bots as feather_bots
 from api.feather import files as feather_files
 from api.feather import users as feather_users
 from api.lean import Lean
+from api.maxchat import accounts as maxchat_accounts
+from api.maxchat import bot as maxchat_bot
+from api.maxchat import dev as maxchat_dev
+from api.maxchat import messages as maxchat_messages
+from api.maxchat import servers as maxchat_servers
 from api.params import describe
 from api.ratelimit import RateLimits
 from api.responses import JSON
@@ -93,7 +98,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                   description=DESCRIPTION)
     serve(app, telegram.router, feather_bots.router, feather_users.router,
           feather_files.router, feather_admin.router, botyard_admin.router, botyard_bots.router,
-          botyard_client.router, botyard_files.router)
+          botyard_client.router, botyard_files.router, maxchat_accounts.router,
+          maxchat_servers.router, maxchat_messages.router, maxchat_dev.router, maxchat_bot.router)
 
     @app.get("/health", tags=["server"])
     async def health(request: Request) -> JSON:

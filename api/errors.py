@@ -5,6 +5,7 @@ from collections.abc import Callable
 
 from api.botyard import errors as botyard
 from api.feather import errors as feather
+from api.maxchat import errors as maxchat
 from api.responses import JSON
 from api.telegram import errors as telegram
 
@@ -18,4 +19,6 @@ def envelope_for(path: str) -> Envelope:
         return telegram.envelope
     if path.startswith(BOTYARD):
         return botyard.envelope
+    if path.startswith(("/api/", "/gateway", "/bot-invite/")) or path == "/api":
+        return maxchat.envelope
     return feather.envelope

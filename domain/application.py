@@ -16,10 +16,12 @@ from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import Notification, Recording, StoredEvent, Transcoder
 
 from domain.accounts import ALIAS_TAKEN, FINGERPRINT_TAKEN
+from domain.apps import AppCommands
 from domain.botyard import BotyardCommands
 from domain.chats import ChatCommands
 from domain.clock import Clock, utc_now
 from domain.files import FileCommands
+from domain.guilds import Guild
 from domain.ids import Ids
 from domain.recorder import TOPIC as GROUP_RECORDER
 from domain.transcoder import OrjsonTranscoder
@@ -49,12 +51,13 @@ def _logged(write: Callable[[], object], positions: Sequence[int]) -> None:
         log.exception("snapshot failed", extra={"positions": list(positions)})
 
 
-class Botbus(BotyardCommands, ChatCommands, FileCommands, WebhookCommands, Application):
-    """Accounts and profiles come with BotyardCommands, messaging with ChatCommands: each
-    dialect's commands build on the shared ones."""
+class Botbus(BotyardCommands, AppCommands, ChatCommands, FileCommands, WebhookCommands,
+             Application):
+    """Accounts and profiles come with BotyardCommands and AppCommands (MaxChat's, with its
+    servers), messaging with ChatCommands: each dialect's commands build on the shared ones."""
 
     name = "botbus"
-    snapshotting_intervals: ClassVar = {UpdateQueue: 100, Webhook: 100}
+    snapshotting_intervals: ClassVar = {UpdateQueue: 100, Webhook: 100, Guild: 100}
     # One writer per log: a cached aggregate is as current as the log, so loading one needs
     # no fast-forward query (a third of a confirmation's cost). Scale-out revisits this.
     # Units share the cache's objects instead of deep copies, and abandon what they do not

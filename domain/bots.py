@@ -116,6 +116,16 @@ class Bot(Aggregate):
             if not self.language_code:
                 aggregate.profile[self.field] = self.value
 
+    class PresenceSet(Aggregate.Event):
+        """MaxChat's presence: online, idle, dnd or invisible, and an activity."""
+
+        status: str
+        activity: str
+
+    def set_presence(self, status: str, activity: str, timestamp: datetime) -> None:
+        self.trigger_event(self.PresenceSet, status=status, activity=activity,
+                           timestamp=timestamp)
+
     class UpdatesFiltered(Aggregate.Event):
         """The update types the bot receives from now on (Telegram's `allowed_updates`): a
         filter applied when an update is created, so what is queued already stays."""

@@ -7,6 +7,7 @@ class Kind(Enum):
     NOT_FOUND = "not_found"
     CONFLICT = "conflict"
     UNAUTHORIZED = "unauthorized"
+    FORBIDDEN = "forbidden"  # known caller, not allowed (a permission, not installed)
     UNAVAILABLE = "unavailable"  # the server, not the request: try again later
 
 
@@ -31,6 +32,10 @@ def not_found(message: str) -> DomainError:
 
 def unauthorized(message: str) -> DomainError:
     return DomainError(Kind.UNAUTHORIZED, message)
+
+
+def forbidden(message: str) -> DomainError:
+    return DomainError(Kind.FORBIDDEN, message)
 
 
 def unavailable(message: str) -> DomainError:

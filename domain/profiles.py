@@ -6,7 +6,7 @@ from domain.errors import not_found
 from domain.ids import AccountId, Ids, aggregate_id
 from domain.unit import Unit
 
-PROFILE_FIELDS = ("name", "description", "short_description", "avatar")
+PROFILE_FIELDS = ("name", "description", "short_description", "avatar", "bio")
 
 
 class ProfileCommands:

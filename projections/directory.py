@@ -9,7 +9,7 @@ from domain.ids import ulid_of
 from domain.users import User
 
 NAME = "directory"
-VERSION = 2  # raise when the tables or their rows change: the projector replays it
+VERSION = 3  # raise when the tables or their rows change: the projector replays it
 TABLES = ("accounts", "tokens", "aliases")
 
 
@@ -23,7 +23,10 @@ def create(db: Database) -> None:
     # `salt`: what a Botyard key is derived from again (domain/botyard.py), never the key
     db.table("tokens").create({"hash": str, "account_id": str, "scheme": str, "salt": str},
                               pk="hash", if_not_exists=True)
-    db.table("tokens").create_index(["account_id", "scheme"], unique=True, if_not_exists=True)
+    # one token per scheme, but as many MaxChat sessions as sign-ins
+    db.execute("CREATE UNIQUE INDEX IF NOT EXISTS tokens_one_per_scheme ON tokens"
+               " (account_id, scheme) WHERE scheme != 'session'")
+    db.table("tokens").create_index(["account_id"], if_not_exists=True)
     db.table("aliases").create({"alias": str, "account_id": str}, pk="alias", if_not_exists=True)
     db.table("aliases").create_index(["account_id"], if_not_exists=True)
 
@@ -65,6 +68,17 @@ def _(event: Bot.Deleted, db: Database, position: int) -> None:
     bot_id = ulid_of(event.originator_id)
     db.execute("DELETE FROM tokens WHERE account_id = ?", (bot_id,))
     db.execute("DELETE FROM aliases WHERE account_id = ?", (bot_id,))
+
+
+@apply.register
+def _(event: User.SessionOpened, db: Database, position: int) -> None:
+    db.execute("INSERT INTO tokens (hash, account_id, scheme, salt) VALUES (?, ?, 'session', '')",
+               (event.token_hash, ulid_of(event.originator_id)))
+
+
+@apply.register
+def _(event: User.SessionClosed, db: Database, position: int) -> None:
+    db.execute("DELETE FROM tokens WHERE hash = ?", (event.token_hash,))
 
 
 @apply.register

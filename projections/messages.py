@@ -72,9 +72,12 @@ def _(event: Message.Edited, db: Database, position: int) -> None:
 
 @apply.register
 def _(event: Message.Deleted, db: Database, position: int) -> None:
-    """Kept, marked deleted: a notice of the delete still names its chat."""
+    """A private chat's message is kept, marked deleted (a notice of the delete still names
+    its chat); a channel's or a room's is gone."""
+    message_id = str(event.originator_id)
+    db.execute("DELETE FROM messages WHERE id = ? AND chat != ''", (message_id,))
     db.execute("UPDATE messages SET content = ? WHERE id = ?",
-               (_dumps({"deleted": True}), str(event.originator_id)))
+               (_dumps({"deleted": True}), message_id))
 
 
 # Queries
@@ -108,3 +111,17 @@ def as_item(row) -> dict:
     if item.get("payload") is not None:
         item["payload"] = orjson.loads(item["payload"])
     return item
+
+
+def in_channel(db: Database, channel_id: str, limit: int, before: int | None = None
+               ) -> list[dict]:
+    """A channel's messages, newest first, those before the message at `before` (a log
+    position) if given; read from the room index, so the cost follows `limit` alone."""
+    where, params = "m.chat = ? AND m.chat != ''", list[object]([channel_id])
+    if before is not None:
+        where += (" AND (m.ms, m.id) < (SELECT ms, id FROM messages WHERE position = ?)")
+        params.append(before)
+    rows = db.execute(f"SELECT m.id, m.sender_id, m.content, m.ms, m.chat, m.position"
+                      f" FROM messages m WHERE {where} ORDER BY m.ms DESC, m.id DESC LIMIT ?",
+                      [*params, limit]).fetchall()
+    return [as_item(row) for row in rows]

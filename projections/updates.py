@@ -59,6 +59,8 @@ def apply(event: object, db: Database, position: int) -> None:
 @apply.register
 def _(event: Message.Sent, db: Database, position: int) -> None:
     # Numbered from a counter row, not max(update_id): confirmed rows are deleted.
+    if not event.to:  # a channel's message (MaxChat): read from its channel, not a queue
+        return
     db.execute(
         "INSERT INTO updates (address, update_id, message_id, position, in_flight, chat)"
         " SELECT ?1, COALESCE((SELECT last FROM update_counters WHERE address = ?1), 0) + 1,"
@@ -95,7 +97,7 @@ def _(event: Message.Edited, db: Database, position: int) -> None:
     """An edit of a message still queued changes what the queue shows; one already read is
     told as an `edited` item."""
     message_id = str(event.originator_id)
-    if not _unseen(db, message_id):
+    if event.to and not _unseen(db, message_id):
         _notice(db, event.to, message_id, position, "edited")
 
 
@@ -106,7 +108,7 @@ def _(event: Message.Deleted, db: Database, position: int) -> None:
     seen = not _unseen(db, message_id)
     db.execute("DELETE FROM updates WHERE message_id = ? AND kind IN ('message', 'edited')",
                (message_id,))
-    if seen:
+    if seen and event.to:
         _notice(db, event.to, message_id, position, "deleted", {"by": event.by})
 
 

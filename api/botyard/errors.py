@@ -12,7 +12,7 @@ from domain.errors import DomainError, Kind
 
 COOKIE = "botyard.cookie"  # the scope key where user auth leaves the renewed cookie
 _STATUS = {Kind.INVALID: 400, Kind.NOT_FOUND: 404, Kind.CONFLICT: 400, Kind.UNAUTHORIZED: 401,
-           Kind.UNAVAILABLE: 503}
+           Kind.FORBIDDEN: 403, Kind.UNAVAILABLE: 503}
 
 
 class BotyardNotice(BaseModel):

@@ -45,7 +45,7 @@ def envelope(description: str, status: int = 400, retry_after: int | None = None
 
 
 _STATUS = {Kind.INVALID: 400, Kind.NOT_FOUND: 400, Kind.CONFLICT: 409, Kind.UNAUTHORIZED: 401,
-           Kind.UNAVAILABLE: 503}
+           Kind.FORBIDDEN: 403, Kind.UNAVAILABLE: 503}
 
 
 class TelegramRoute(LeanRoute):

@@ -1,0 +1,119 @@
+"""MaxChat's developer routes (the seed's owner routes, decision 8): apps with a bot each,
+the token shown once (a reset revokes it everywhere, gateway sockets included), installs
+into servers, the invite helper; and `GET /api?bot=1`, the bootstrap info."""
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse
+
+from api.deps import CurrentRuntime
+from api.maxchat.auth import Human
+from api.maxchat.errors import MaxChatError, MaxChatRoute, ok
+from api.maxchat.gateway_config import heartbeat_interval
+from api.maxchat.schemas import Install, Named
+from api.params import Params, documented
+from api.responses import JSON
+from api.runtime import Runtime
+from projections import apps, guilds
+
+router = APIRouter(tags=["MaxChat: developer apps"], route_class=MaxChatRoute)
+P = "/api/dev/apps/{app_id}"
+
+
+def app_object(row: dict, db) -> dict:
+    bot = apps.person(db, row["bot_id"])
+    return {"id": row["id"], "name": row["name"], "ownerId": _number(db, row["owner_id"]),
+            "botUserId": str(bot["number"]) if bot else "", "createdAt": row["created"]}
+
+
+def _number(db, account_id: str) -> str:
+    found = apps.person(db, account_id)
+    return str(found["number"]) if found else ""
+
+
+def owned(runtime: Runtime, app_id: str, owner_id: str) -> dict:
+    row = runtime.db.execute("SELECT * FROM apps WHERE id = ?", (app_id,)).fetchone()
+    if row is None or row["owner_id"] != owner_id:
+        raise MaxChatError(404, "app not found")
+    return dict(row)
+
+
+@router.get("/api/dev/apps")
+async def list_apps(user: Human, runtime: CurrentRuntime) -> JSON:
+    """The caller's apps (never their tokens)."""
+    return ok(apps=[app_object(row, runtime.db) for row in apps.apps_of(runtime.db, user["id"])])
+
+
+@router.post("/api/dev/apps", openapi_extra=documented(Named))
+async def create_app(user: Human, body: Params[Named], runtime: CurrentRuntime) -> JSON:
+    """The app and its bot; the `mbt_` token is shown here only."""
+    made = await runtime.writer.run(lambda unit: runtime.app.create_app(unit, user["id"],
+                                                                        body.name))
+    return ok(app=app_object(owned(runtime, made.app_id, user["id"]), runtime.db),
+              token=made.token)
+
+
+@router.post(P + "/name", openapi_extra=documented(Named))
+async def rename_app(app_id: str, user: Human, body: Params[Named],
+                     runtime: CurrentRuntime) -> JSON:
+    app = runtime.app
+    await runtime.writer.run(lambda unit: app.rename_app(
+        unit, app.owned_app(unit, app_id, user["id"]), body.name))
+    return ok(app=app_object(owned(runtime, app_id, user["id"]), runtime.db))
+
+
+@router.post(P + "/reset-token")
+async def reset_token(app_id: str, user: Human, runtime: CurrentRuntime) -> JSON:
+    app = runtime.app
+    token = await runtime.writer.run(lambda unit: app.reset_app_token(
+        unit, app.owned_app(unit, app_id, user["id"])))
+    return ok(token=token)
+
+
+@router.post(P + "/install", openapi_extra=documented(Install))
+async def install(app_id: str, user: Human, body: Params[Install],
+                  runtime: CurrentRuntime) -> JSON:
+    """The bot joins the server with a role of its own (default: every permission but
+    administrator); the caller must own or administer the server (any app: the invite
+    page's way)."""
+    app = runtime.app
+    await runtime.writer.run(lambda unit: app.install_app(
+        unit, app.owned_app(unit, app_id, None),
+        app.guild(unit, body.server_id, user["id"]), user["id"], body.permissions))
+    found = guilds.guild(runtime.db, body.server_id)
+    return ok(serverId=body.server_id, appId=app_id, installed=found is not None)
+
+
+@router.get(P + "/invite")
+async def invite(app_id: str, user: Human, request: Request, runtime: CurrentRuntime) -> JSON:
+    owned(runtime, app_id, user["id"])
+    return ok(url=f"{str(request.base_url).rstrip('/')}/bot-invite/{app_id}")
+
+
+@router.get("/api")
+async def bootstrap(request: Request) -> JSON:
+    """`GET /api?bot=1`: what a bot needs to connect."""
+    return JSON({"name": "MaxChat", "version": "1", "gateway": "/gateway",
+                 "heartbeatInterval": heartbeat_interval(), "auth": ["Bearer", "Bot"]})
+
+
+@router.get("/bot-invite/{app_id}", response_class=HTMLResponse, include_in_schema=False)
+async def invite_page(app_id: str, runtime: CurrentRuntime) -> HTMLResponse:
+    """A page a signed-in server owner uses to install the app (it posts to `install`)."""
+    row = runtime.db.execute("SELECT name FROM apps WHERE id = ?", (app_id,)).fetchone()
+    if row is None:
+        raise MaxChatError(404, "app not found")
+    return HTMLResponse(INVITE_PAGE.replace("{app}", app_id).replace("{name}", _escape(row[0])))
+
+
+def _escape(text: str) -> str:
+    return (text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+            .replace('"', "&quot;"))
+
+
+INVITE_PAGE = """<!doctype html><meta charset="utf-8"><title>Install {name}</title>
+<h1>Install {name}</h1><form id="f"><label>Your token <input id="t" type="password"></label>
+<label>Server id <input id="s"></label><button>Install</button></form><pre id="o"></pre>
+<script>document.getElementById("f").onsubmit=async e=>{e.preventDefault();
+const r=await fetch("/api/dev/apps/{app}/install",{method:"POST",headers:{"Content-Type":
+"application/json",Authorization:"Bearer "+document.getElementById("t").value},
+body:JSON.stringify({serverId:document.getElementById("s").value})});
+document.getElementById("o").textContent=await r.text()}</script>"""

@@ -1,0 +1,183 @@
+"""MaxChat's human routes for servers (the "Human routes" table): servers, channels, roles,
+members, kicks, bans and invites. Each write is one command on the server's aggregate, which
+checks membership and permissions against its own state."""
+from fastapi import APIRouter
+
+from api.deps import CurrentRuntime
+from api.maxchat import render
+from api.maxchat.auth import Human
+from api.maxchat.errors import MaxChatError, MaxChatRoute, ok
+from api.maxchat.lookup import account_id, readable_guild
+from api.maxchat.schemas import Named, NewChannel, NewInvite, NewRole, Reason, RoleRef
+from api.params import Params, documented
+from api.responses import JSON
+from api.runtime import Runtime
+from projections import guilds
+
+router = APIRouter(tags=["MaxChat: servers"], route_class=MaxChatRoute)
+P = "/api/servers/{server_id}"
+
+
+def shown(runtime: Runtime, guild_id: str) -> dict:
+    found = guilds.guild(runtime.db, guild_id)
+    if found is None:
+        raise MaxChatError(404, "server not found")
+    return render.server(runtime.db, found)
+
+
+def invite_url(code: str) -> str:
+    return f"/invite/{code}"
+
+
+@router.post("/api/servers", status_code=201, openapi_extra=documented(Named))
+async def create(user: Human, body: Params[Named], runtime: CurrentRuntime) -> JSON:
+    """The caller owns it; it has a `general` text channel and an `@everyone` role."""
+    guild_id = await runtime.writer.run(
+        lambda unit: runtime.app.create_server(unit, user["id"], body.name))
+    return ok(201, server=shown(runtime, guild_id))
+
+
+@router.get("/api/servers")
+async def mine(user: Human, runtime: CurrentRuntime) -> JSON:
+    return ok(servers=[render.server(runtime.db, row)
+                       for row in guilds.guilds_of(runtime.db, user["id"])])
+
+
+@router.get(P)
+async def one(server_id: str, user: Human, runtime: CurrentRuntime) -> JSON:
+    return ok(server=render.server(runtime.db, readable_guild(runtime, server_id, user["id"])))
+
+
+@router.post(P + "/name", openapi_extra=documented(Named))
+async def rename(server_id: str, user: Human, body: Params[Named],
+                 runtime: CurrentRuntime) -> JSON:
+    app = runtime.app
+    await runtime.writer.run(lambda unit: app.rename_server(
+        unit, app.guild(unit, server_id, user["id"]), user["id"], body.name))
+    return ok(server=shown(runtime, server_id))
+
+
+@router.get(P + "/channels")
+async def channels(server_id: str, user: Human, runtime: CurrentRuntime) -> JSON:
+    readable_guild(runtime, server_id, user["id"])
+    return ok(channels=[render.channel(c) for c in guilds.channels(runtime.db, server_id)])
+
+
+@router.post(P + "/channels", status_code=201, openapi_extra=documented(NewChannel))
+async def create_channel(server_id: str, user: Human, body: Params[NewChannel],
+                         runtime: CurrentRuntime) -> JSON:
+    app = runtime.app
+    channel_id = await runtime.writer.run(lambda unit: app.set_channel(
+        unit, app.guild(unit, server_id, user["id"]), user["id"], None, body.name, body.type,
+        body.topic))
+    found = next(c for c in guilds.channels(runtime.db, server_id) if c["id"] == channel_id)
+    return ok(201, channel=render.channel(found))
+
+
+@router.get(P + "/members")
+async def members(server_id: str, user: Human, runtime: CurrentRuntime) -> JSON:
+    readable_guild(runtime, server_id, user["id"])
+    return ok(members=[render.member(m) for m in guilds.members(runtime.db, server_id)])
+
+
+@router.get(P + "/roles")
+async def roles(server_id: str, user: Human, runtime: CurrentRuntime) -> JSON:
+    readable_guild(runtime, server_id, user["id"])
+    return ok(roles=[render.role(r) for r in guilds.roles(runtime.db, server_id)])
+
+
+@router.post(P + "/roles", status_code=201, openapi_extra=documented(NewRole))
+async def create_role(server_id: str, user: Human, body: Params[NewRole],
+                      runtime: CurrentRuntime) -> JSON:
+    app = runtime.app
+    role_id = await runtime.writer.run(lambda unit: app.create_role(
+        unit, app.guild(unit, server_id, user["id"]), user["id"], body.name, body.color,
+        body.permissions))
+    found = next(r for r in guilds.roles(runtime.db, server_id) if r["id"] == role_id)
+    return ok(201, role=render.role(found))
+
+
+@router.post(P + "/members/{user_id}/roles", openapi_extra=documented(RoleRef))
+async def add_role(server_id: str, user_id: str, user: Human, body: Params[RoleRef],
+                   runtime: CurrentRuntime) -> JSON:
+    await _roles(runtime, server_id, user["id"], user_id, body.role_id, True)
+    return ok()
+
+
+@router.delete(P + "/members/{user_id}/roles/{role_id}")
+async def remove_role(server_id: str, user_id: str, role_id: str, user: Human,
+                      runtime: CurrentRuntime) -> JSON:
+    await _roles(runtime, server_id, user["id"], user_id, role_id, False)
+    return ok()
+
+
+async def _roles(runtime: Runtime, server_id: str, actor: str, user_id: str, role_id: str,
+                 add: bool) -> None:
+    app, target = runtime.app, account_id(runtime, user_id)
+    await runtime.writer.run(lambda unit: app.change_roles(
+        unit, app.guild(unit, server_id, actor), actor, target, role_id, add))
+
+
+@router.post(P + "/members/{user_id}/kick", openapi_extra=documented(Reason, required=False))
+async def kick(server_id: str, user_id: str, user: Human, body: Params[Reason],
+               runtime: CurrentRuntime) -> JSON:
+    await remove(runtime, server_id, user["id"], account_id(runtime, user_id), "kick",
+                 body.reason)
+    return ok()
+
+
+@router.post(P + "/members/{user_id}/ban", openapi_extra=documented(Reason, required=False))
+async def ban(server_id: str, user_id: str, user: Human, body: Params[Reason],
+              runtime: CurrentRuntime) -> JSON:
+    await remove(runtime, server_id, user["id"], account_id(runtime, user_id), "ban",
+                 body.reason)
+    return ok()
+
+
+@router.post(P + "/leave")
+async def leave(server_id: str, user: Human, runtime: CurrentRuntime) -> JSON:
+    await remove(runtime, server_id, user["id"], user["id"], "leave", "")
+    return ok()
+
+
+async def remove(runtime: Runtime, server_id: str, actor: str, target: str, why: str,
+                 reason: str) -> None:
+    app = runtime.app
+    await runtime.writer.run(lambda unit: app.remove_member(
+        unit, app.guild(unit, server_id, actor), actor, target, why, reason))
+
+
+@router.delete(P + "/bans/{user_id}")
+async def lift_ban(server_id: str, user_id: str, user: Human, runtime: CurrentRuntime) -> JSON:
+    app, target = runtime.app, account_id(runtime, user_id, "ban not found")
+    await runtime.writer.run(lambda unit: app.lift_ban(
+        unit, app.guild(unit, server_id, user["id"]), user["id"], target))
+    return ok()
+
+
+@router.post(P + "/invites", status_code=201, openapi_extra=documented(NewInvite,
+                                                                        required=False))
+async def create_invite(server_id: str, user: Human, body: Params[NewInvite],
+                        runtime: CurrentRuntime) -> JSON:
+    code = await invite(runtime, server_id, user["id"], body)
+    return ok(201, code=code, url=invite_url(code))
+
+
+async def invite(runtime: Runtime, server_id: str, actor: str, body: NewInvite,
+                 is_bot: bool = False) -> str:
+    app = runtime.app
+    return await runtime.writer.run(lambda unit: app.create_invite(
+        unit, app.guild(unit, server_id, actor, is_bot), actor, body.channel_id, body.max_uses,
+        body.expires_in_sec))
+
+
+@router.post("/api/invites/{code}/accept")
+async def accept(code: str, user: Human, runtime: CurrentRuntime) -> JSON:
+    """Joins the server (already a member: 200 too); unknown, used up or expired: 404."""
+    found = guilds.invite(runtime.db, code)
+    if found is None:
+        raise MaxChatError(404, "invite not found")
+    app, guild_id = runtime.app, found["guild_id"]
+    await runtime.writer.run(lambda unit: app.accept_invite(
+        unit, app.load_guild(unit, guild_id), code, user["id"]))
+    return ok(server=shown(runtime, guild_id))
