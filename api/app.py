@@ -25,6 +25,7 @@ from api.lean import Lean
 from api.maxchat import accounts as maxchat_accounts
 from api.maxchat import bot as maxchat_bot
 from api.maxchat import dev as maxchat_dev
+from api.maxchat import gateway as maxchat_gateway
 from api.maxchat import messages as maxchat_messages
 from api.maxchat import servers as maxchat_servers
 from api.params import describe
@@ -99,7 +100,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     serve(app, telegram.router, feather_bots.router, feather_users.router,
           feather_files.router, feather_admin.router, botyard_admin.router, botyard_bots.router,
           botyard_client.router, botyard_files.router, maxchat_accounts.router,
-          maxchat_servers.router, maxchat_messages.router, maxchat_dev.router, maxchat_bot.router)
+          maxchat_servers.router, maxchat_messages.router, maxchat_dev.router, maxchat_bot.router,
+          maxchat_gateway.router)
 
     @app.get("/health", tags=["server"])
     async def health(request: Request) -> JSON:

@@ -63,7 +63,8 @@ def serve_forever(settings: Settings) -> int:
                             log_level=settings.log_level.lower(), access_log=False,
                             proxy_headers=bool(settings.forwarded_allow_ips),
                             forwarded_allow_ips=settings.forwarded_allow_ips or None,
-                            ws_max_size=1 << 16)  # user sockets only send small JSON frames
+                            ws_max_size=1 << 16,  # user sockets only send small JSON frames
+                            ws_per_message_deflate=False)  # a broadcast frame costs one write
     Graceful(config, app).run()
     return 0
 

@@ -16,6 +16,7 @@ from api.botyard.sessions import Sessions
 from api.callers import Callers
 from api.filestore import FileStore
 from api.longpoll import Polls, Taken, Waiters
+from api.maxchat.fanout import Fanout
 from api.ratelimit import RateLimits
 from api.secrets import Secrets, load_or_create
 from api.sockets import Sockets
@@ -47,6 +48,7 @@ class Runtime:
     botyard: BotyardConfig = field(default_factory=load_botyard_config)
     sessions: Sessions = field(default_factory=Sessions)  # Botyard's web users
     webhooks: Deliveries = field(init=False)
+    gateway: Fanout = field(init=False)
     stopping: bool = False
 
     @classmethod
@@ -80,6 +82,7 @@ class Runtime:
             sockets.notify(db, batch)
             if started:
                 started[0].webhooks.applied(events, touched)
+                started[0].gateway.applied(batch)
 
         started: list[Runtime] = []
 
@@ -90,6 +93,7 @@ class Runtime:
         runtime = cls(app, writer, db, waiters, sockets, secrets, lock, callers, Taken(), Polls(),
                       FileStore(data, max_upload))
         runtime.webhooks = Deliveries(runtime)
+        runtime.gateway = Fanout(db)
         started.append(runtime)
         return runtime, new_admin_key
 
@@ -107,6 +111,7 @@ class Runtime:
         self.stopping = True
         self.waiters.wake_all()
         self.sockets.close_all()
+        self.gateway.reconnect_all()
 
     async def stop(self) -> None:
         self.begin_stop()

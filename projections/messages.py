@@ -72,12 +72,10 @@ def _(event: Message.Edited, db: Database, position: int) -> None:
 
 @apply.register
 def _(event: Message.Deleted, db: Database, position: int) -> None:
-    """A private chat's message is kept, marked deleted (a notice of the delete still names
-    its chat); a channel's or a room's is gone."""
-    message_id = str(event.originator_id)
-    db.execute("DELETE FROM messages WHERE id = ? AND chat != ''", (message_id,))
-    db.execute("UPDATE messages SET content = ? WHERE id = ?",
-               (_dumps({"deleted": True}), message_id))
+    """Kept, marked deleted (with its server, if a channel's): a notice or a dispatch of the
+    delete still names its chat; lists leave it out."""
+    db.execute("UPDATE messages SET content = json_object('deleted', json('true'), 'server',"
+               " json_extract(content, '$.server')) WHERE id = ?", (str(event.originator_id),))
 
 
 # Queries
@@ -118,6 +116,7 @@ def in_channel(db: Database, channel_id: str, limit: int, before: int | None = N
     """A channel's messages, newest first, those before the message at `before` (a log
     position) if given; read from the room index, so the cost follows `limit` alone."""
     where, params = "m.chat = ? AND m.chat != ''", list[object]([channel_id])
+    where += " AND json_extract(m.content, '$.deleted') IS NULL"
     if before is not None:
         where += (" AND (m.ms, m.id) < (SELECT ms, id FROM messages WHERE position = ?)")
         params.append(before)
