@@ -53,6 +53,17 @@ its original `update_id`, so a client that reconnects reads the inbox first. Oth
 (text keep-alives, binary) are ignored; a frame over 64 KiB closes the socket with 1009. A bad
 token gets `{"ok": false, "description": "invalid token"}` and close code 4003; a server
 stopping closes sockets with 1012 (reconnect).
+
+**WebSocket `/gateway`** (MaxChat bots and humans; not listable below). The server sends
+`{"op": "HELLO", "d": {"heartbeat_interval": N}}`; the client sends `{"op": "IDENTIFY", "d":
+{"token": "<mbt_ bot token or user token>"}}` and gets `{"op": "DISPATCH", "t": "READY", "s":
+S, "d": {user, servers, session_id, application?}}`, then heartbeats `{"op": "HEARTBEAT"}`
+every N ms (answered with HEARTBEAT_ACK). Events arrive as `{"op": "DISPATCH", "t": EVENT,
+"s": S, "d": {...}}`, `s` being the event's position in the log. `{"op": "RESUME", "d":
+{token, session_id, seq}}` on a new socket replays what came after `seq`, then RESUMED.
+Close codes: 4001 unknown op, 4002 decode error, 4003 not identified, 4004 bad or revoked
+token, 4005 identified twice, 4006 unknown session, 4007 bad seq, 4008 rate limited, 4009
+no heartbeat for 1.5 intervals; RECONNECT before a shutdown.
 """
 
 
@@ -97,10 +108,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app = Lean(title="Botbus", version="0.1.0", lifespan=lifespan, docs_url=None, redoc_url=None,
                   default_response_class=JSON,
                   description=DESCRIPTION)
-    serve(app, telegram.router, feather_bots.router, feather_users.router,
+    # MaxChat's `/bot-invite/<app>` before Telegram's `/bot<token>/<method>`, which it matches
+    serve(app, maxchat_dev.router, telegram.router, feather_bots.router, feather_users.router,
           feather_files.router, feather_admin.router, botyard_admin.router, botyard_bots.router,
           botyard_client.router, botyard_files.router, maxchat_accounts.router,
-          maxchat_servers.router, maxchat_messages.router, maxchat_dev.router, maxchat_bot.router,
+          maxchat_servers.router, maxchat_messages.router, maxchat_bot.router,
           maxchat_gateway.router)
 
     @app.get("/health", tags=["server"])

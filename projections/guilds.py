@@ -146,8 +146,11 @@ def roles(db: Database, guild_id: str) -> list[dict]:
 
 def members(db: Database, guild_id: str) -> list[dict]:
     return [{**dict(row), "role_ids": orjson.loads(row["role_ids"])} for row in db.execute(
-        "SELECT m.*, a.name AS username, a.kind = 'bot' AS bot, a.number FROM members m"
-        " JOIN accounts a ON a.id = m.user_id WHERE m.guild_id = ? ORDER BY m.position",
+        "SELECT m.*, COALESCE(u.value, n.value, a.name) AS username, a.kind = 'bot' AS bot,"
+        " a.number FROM members m JOIN accounts a ON a.id = m.user_id"
+        " LEFT JOIN profiles u ON u.account_id = a.id AND u.field = 'username'"
+        " LEFT JOIN bot_profiles n ON n.account_id = a.id AND n.field = 'name'"
+        " AND n.language_code = '' WHERE m.guild_id = ? ORDER BY m.position",
         (guild_id,))]
 
 

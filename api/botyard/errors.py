@@ -5,14 +5,14 @@ from pydantic import BaseModel
 from starlette.types import Receive, Scope, Send
 
 from api.botyard.cors import allow_origin
+from api.failures import STATUS, StatusError
 from api.lean import LeanRoute
 from api.params import ParamsError
 from api.responses import JSON
 from domain.errors import DomainError, Kind
 
 COOKIE = "botyard.cookie"  # the scope key where user auth leaves the renewed cookie
-_STATUS = {Kind.INVALID: 400, Kind.NOT_FOUND: 404, Kind.CONFLICT: 400, Kind.UNAUTHORIZED: 401,
-           Kind.FORBIDDEN: 403, Kind.UNAVAILABLE: 503}
+_STATUS = {**STATUS, Kind.CONFLICT: 400}  # Botyard: "Bot with this name already exists." is 400
 
 
 class BotyardNotice(BaseModel):
@@ -21,10 +21,8 @@ class BotyardNotice(BaseModel):
     message: str
 
 
-class BotyardError(Exception):
-    def __init__(self, status: int, message: str) -> None:
-        super().__init__(message)
-        self.status, self.message = status, message
+class BotyardError(StatusError):
+    pass
 
 
 def envelope(message: str, status: int = 400) -> JSON:

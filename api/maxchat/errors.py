@@ -5,23 +5,19 @@ from typing import Any
 from fastapi import Response
 from pydantic import BaseModel
 
+from api.failures import STATUS, StatusError
 from api.lean import LeanRoute
 from api.params import ParamsError
 from api.responses import JSON
-from domain.errors import DomainError, Kind
-
-_STATUS = {Kind.INVALID: 400, Kind.NOT_FOUND: 404, Kind.CONFLICT: 409, Kind.UNAUTHORIZED: 401,
-           Kind.FORBIDDEN: 403, Kind.UNAVAILABLE: 503}
+from domain.errors import DomainError
 
 
 class MaxChatFailure(BaseModel):
     error: str
 
 
-class MaxChatError(Exception):
-    def __init__(self, status: int, message: str) -> None:
-        super().__init__(message)
-        self.status, self.message = status, message
+class MaxChatError(StatusError):
+    pass
 
 
 def envelope(message: str, status: int = 400) -> JSON:
@@ -37,7 +33,7 @@ class MaxChatRoute(LeanRoute):
         if isinstance(error, MaxChatError):
             return envelope(error.message, error.status)
         if isinstance(error, DomainError):
-            return envelope(error.message, _STATUS[error.kind])
+            return envelope(error.message, STATUS[error.kind])
         if isinstance(error, ParamsError):
             return envelope(error.description, 400)
         return None
