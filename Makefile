@@ -30,6 +30,7 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.echo_vs_peer --mode telegram
 	$(BIN)/python -m bench.webhook_delivery
 	$(BIN)/python -m bench.botyard
+	$(BIN)/python -m bench.gateway
 
 bench-smoke: $(STAMP)
 	$(BIN)/python -m bench.append_ceiling --smoke
@@ -39,6 +40,7 @@ bench-smoke: $(STAMP)
 	$(BIN)/python -m bench.echo_vs_peer --smoke --mode telegram
 	$(BIN)/python -m bench.webhook_delivery --smoke
 	$(BIN)/python -m bench.botyard --smoke
+	$(BIN)/python -m bench.gateway --smoke
 
 clean:
 	rm -rf $(VENV) data

@@ -23,7 +23,7 @@ from projections import apps, guilds
 router = APIRouter(tags=["MaxChat: gateway"])
 UNKNOWN_OP, DECODE, NOT_AUTHENTICATED, AUTH_FAILED, ALREADY = 4001, 4002, 4003, 4004, 4005
 UNKNOWN_SESSION, INVALID_SEQ, RATE_LIMITED, TIMED_OUT = 4006, 4007, 4008, 4009
-RESTARTING = 1012
+RESTARTING, SLOW_READER = 1012, 4000  # 4000: resumable (RESUME reads the log)
 MAX_FRAME = 4096
 RATE = (120, 60.0)  # client frames per seconds
 
@@ -46,8 +46,8 @@ class Session:
     def push(self, data: bytes, position: int) -> None:
         if self.buffer is not None:
             self.buffer.append((data, position))
-        elif not self.wire.write(data):
-            asyncio.ensure_future(self.wire.close(RATE_LIMITED))
+        elif not self.wire.write(data):  # gone, or reading too slowly: it may resume
+            asyncio.ensure_future(self.wire.close(SLOW_READER))
 
     def revoke(self) -> None:
         self.send({"op": "INVALID_SESSION", "d": {"message": "token revoked"}})
