@@ -96,11 +96,12 @@ class Session:
         self.received = [t for t in self.received if t > now - RATE[1]] + [now]
         if len(self.received) > RATE[0]:
             raise Closed(RATE_LIMITED)
-        text = message.get("text")
-        if text is None and message.get("bytes") is not None:
-            text = message["bytes"].decode("utf-8", "replace")
-        if not text or len(text) > MAX_FRAME:
+        raw = message.get("bytes")
+        if raw is None:
+            raw = (message.get("text") or "").encode()
+        if not raw or len(raw) > MAX_FRAME:  # Discord's limit counts bytes
             raise Closed(DECODE)
+        text = raw
         try:
             payload = orjson.loads(text)
         except orjson.JSONDecodeError:
