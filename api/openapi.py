@@ -15,6 +15,7 @@ from starlette.responses import HTMLResponse
 
 from api.botyard.errors import BotyardNotice
 from api.feather.schemas import Failure
+from api.maxchat.errors import MaxChatFailure
 from api.params import DOCUMENTED
 from api.telegram.errors import TelegramFailure
 from api.telegram.methods import METHODS
@@ -71,17 +72,21 @@ def install(app: FastAPI) -> None:
             schema = get_openapi(title=app.title, version=app.version,
                                  description=app.description, routes=app.routes)
             components = schema.setdefault("components", {}).setdefault("schemas", {})
-            models: list[type[BaseModel]] = [Failure, BotyardNotice, *DOCUMENTED.values()]
+            models: list[type[BaseModel]] = [Failure, BotyardNotice, MaxChatFailure,
+                                              *DOCUMENTED.values()]
             for model in models:
                 _add(components, model.__name__, model.model_json_schema(ref_template=REF))
             failure_ref = {"$ref": REF.format(model="Failure")}
-            notice_ref = {"$ref": REF.format(model="BotyardNotice")}
+            envelopes = {"Botyard": {"$ref": REF.format(model="BotyardNotice")},
+                         "MaxChat": {"$ref": REF.format(model="MaxChatFailure")}}
             for path in schema["paths"].values():
                 for operation in path.values():
                     responses = operation["responses"]
                     responses.pop("422", None)
-                    botyard = any(tag.startswith("Botyard") for tag in operation.get("tags", ()))
-                    responses["default"] = _failure(notice_ref if botyard else failure_ref)
+                    responses["default"] = _failure(next(
+                        (ref for prefix, ref in envelopes.items()
+                         if any(tag.startswith(prefix) for tag in operation.get("tags", ()))),
+                        failure_ref))
                     ok = responses.get("200", {}).get("content", {}).get("application/json")
                     if ok and any(tag.startswith("featherChat")
                                   for tag in operation.get("tags", ())):

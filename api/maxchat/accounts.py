@@ -11,6 +11,7 @@ from api.deps import CurrentRuntime
 from api.maxchat import render
 from api.maxchat.auth import Human
 from api.maxchat.errors import MaxChatError, MaxChatRoute, ok
+from api.maxchat.objects import MaxChatOk, MaxChatSession, MaxChatUserAnswer
 from api.maxchat.schemas import Credentials, Presence
 from api.params import Params, documented
 from api.responses import JSON
@@ -30,7 +31,8 @@ def me(runtime: Runtime, account_id: str) -> dict:
     return render.user(found)
 
 
-@router.post("/api/auth/register", status_code=201, openapi_extra=documented(Credentials))
+@router.post("/api/auth/register", status_code=201, response_model=MaxChatSession,
+             openapi_extra=documented(Credentials))
 async def register(body: Params[Credentials], runtime: CurrentRuntime) -> JSON:
     password_hash = await asyncio.to_thread(HASHER.hash, body.password)
     user_id, token = await runtime.writer.run(
@@ -38,7 +40,8 @@ async def register(body: Params[Credentials], runtime: CurrentRuntime) -> JSON:
     return ok(201, user=me(runtime, user_id), token=token)
 
 
-@router.post("/api/auth/login", openapi_extra=documented(Credentials))
+@router.post("/api/auth/login", response_model=MaxChatSession,
+             openapi_extra=documented(Credentials))
 async def login(body: Params[Credentials], runtime: CurrentRuntime) -> JSON:
     """A new bearer token; the earlier ones stay valid until their logout."""
     found = apps.login(runtime.db, body.username)
@@ -54,7 +57,7 @@ async def login(body: Params[Credentials], runtime: CurrentRuntime) -> JSON:
     return ok(user=me(runtime, account_id), token=token)
 
 
-@router.post("/api/auth/logout")
+@router.post("/api/auth/logout", response_model=MaxChatOk)
 async def logout(user: Human, runtime: CurrentRuntime) -> JSON:
     """Revokes the token of this very request."""
     await runtime.writer.run(lambda unit: runtime.app.close_session(
@@ -62,12 +65,12 @@ async def logout(user: Human, runtime: CurrentRuntime) -> JSON:
     return ok()
 
 
-@router.get("/api/users/@me")
+@router.get("/api/users/@me", response_model=MaxChatUserAnswer)
 async def whoami(user: Human, runtime: CurrentRuntime) -> JSON:
     return ok(user=me(runtime, user["id"]))
 
 
-@router.post("/api/presence", openapi_extra=documented(Presence))
+@router.post("/api/presence", response_model=MaxChatOk, openapi_extra=documented(Presence))
 async def presence(user: Human, body: Params[Presence], runtime: CurrentRuntime) -> JSON:
     await runtime.writer.run(lambda unit: runtime.app.set_presence(
         unit, user["id"], body.status, body.activity))

@@ -9,6 +9,14 @@ from api.maxchat.auth import BotCaller
 from api.maxchat.errors import MaxChatRoute, ok
 from api.maxchat.lookup import account_id
 from api.maxchat.messages import change, post
+from api.maxchat.objects import (
+    MaxChatChannelAnswer,
+    MaxChatInvite,
+    MaxChatMessageAnswer,
+    MaxChatOk,
+    MaxChatServerAnswer,
+    MaxChatUserAnswer,
+)
 from api.maxchat.schemas import (
     CreateChannel,
     CreateInvite,
@@ -33,20 +41,23 @@ router = APIRouter(tags=["MaxChat: bot routes"], route_class=MaxChatRoute)
 B = "/api/bot"
 
 
-@router.post(B + "/messages/send", openapi_extra=documented(SendMessage))
+@router.post(B + "/messages/send", response_model=MaxChatMessageAnswer,
+             openapi_extra=documented(SendMessage))
 async def send(bot: BotCaller, body: Params[SendMessage], runtime: CurrentRuntime) -> JSON:
     return ok(message=await post(runtime, body.server_id, body.channel_id, bot["id"],
                                  body.content, is_bot=True))
 
 
-@router.post(B + "/messages/edit", openapi_extra=documented(EditMessage))
+@router.post(B + "/messages/edit", response_model=MaxChatMessageAnswer,
+             openapi_extra=documented(EditMessage))
 async def edit(bot: BotCaller, body: Params[EditMessage], runtime: CurrentRuntime) -> JSON:
     """Its own messages only."""
     return ok(message=await change(runtime, body.server_id, body.channel_id, body.message_id,
                                    bot["id"], body.content, is_bot=True))
 
 
-@router.post(B + "/messages/delete", openapi_extra=documented(DeleteMessage))
+@router.post(B + "/messages/delete", response_model=MaxChatOk,
+             openapi_extra=documented(DeleteMessage))
 async def delete(bot: BotCaller, body: Params[DeleteMessage], runtime: CurrentRuntime) -> JSON:
     """Its own messages, or any with `manage_messages`."""
     await change(runtime, body.server_id, body.channel_id, body.message_id, bot["id"], None,
@@ -54,14 +65,14 @@ async def delete(bot: BotCaller, body: Params[DeleteMessage], runtime: CurrentRu
     return ok()
 
 
-@router.post(B + "/presence", openapi_extra=documented(Presence))
+@router.post(B + "/presence", response_model=MaxChatOk, openapi_extra=documented(Presence))
 async def presence(bot: BotCaller, body: Params[Presence], runtime: CurrentRuntime) -> JSON:
     await runtime.writer.run(lambda unit: runtime.app.set_presence(
         unit, bot["id"], body.status, body.activity))
     return ok()
 
 
-@router.post(B + "/profile", openapi_extra=documented(Profile))
+@router.post(B + "/profile", response_model=MaxChatUserAnswer, openapi_extra=documented(Profile))
 async def profile(bot: BotCaller, body: Params[Profile], runtime: CurrentRuntime) -> JSON:
     """`username`, `avatarUrl`, `bio`: what is absent stays."""
     changes = [(field, value) for field, value in (
@@ -75,13 +86,13 @@ async def profile(bot: BotCaller, body: Params[Profile], runtime: CurrentRuntime
     return ok(user=render.user(apps.person(runtime.db, bot["id"]) or {}))
 
 
-@router.post(B + "/roles/add", openapi_extra=documented(MemberRole))
+@router.post(B + "/roles/add", response_model=MaxChatOk, openapi_extra=documented(MemberRole))
 async def add_role(bot: BotCaller, body: Params[MemberRole], runtime: CurrentRuntime) -> JSON:
     await _roles(runtime, bot["id"], body, True)
     return ok()
 
 
-@router.post(B + "/roles/remove", openapi_extra=documented(MemberRole))
+@router.post(B + "/roles/remove", response_model=MaxChatOk, openapi_extra=documented(MemberRole))
 async def remove_role(bot: BotCaller, body: Params[MemberRole],
                       runtime: CurrentRuntime) -> JSON:
     await _roles(runtime, bot["id"], body, False)
@@ -101,7 +112,7 @@ def _target(runtime: Runtime, unit, server_id: str, actor: str, user_id: str) ->
     return account_id(runtime, user_id)
 
 
-@router.post(B + "/members/nick", openapi_extra=documented(Nick))
+@router.post(B + "/members/nick", response_model=MaxChatOk, openapi_extra=documented(Nick))
 async def nick(bot: BotCaller, body: Params[Nick], runtime: CurrentRuntime) -> JSON:
     app, actor = runtime.app, bot["id"]
     await runtime.writer.run(lambda unit: app.set_nick(
@@ -110,13 +121,13 @@ async def nick(bot: BotCaller, body: Params[Nick], runtime: CurrentRuntime) -> J
     return ok()
 
 
-@router.post(B + "/members/kick", openapi_extra=documented(RemoveMember))
+@router.post(B + "/members/kick", response_model=MaxChatOk, openapi_extra=documented(RemoveMember))
 async def kick(bot: BotCaller, body: Params[RemoveMember], runtime: CurrentRuntime) -> JSON:
     await _remove(runtime, bot["id"], body, "kick")
     return ok()
 
 
-@router.post(B + "/members/ban", openapi_extra=documented(RemoveMember))
+@router.post(B + "/members/ban", response_model=MaxChatOk, openapi_extra=documented(RemoveMember))
 async def ban(bot: BotCaller, body: Params[RemoveMember], runtime: CurrentRuntime) -> JSON:
     await _remove(runtime, bot["id"], body, "ban")
     return ok()
@@ -129,14 +140,16 @@ async def _remove(runtime: Runtime, actor: str, body: RemoveMember, why: str) ->
         _target(runtime, unit, body.server_id, actor, body.user_id), why, body.reason))
 
 
-@router.post(B + "/channels/create", openapi_extra=documented(CreateChannel))
+@router.post(B + "/channels/create", response_model=MaxChatChannelAnswer,
+             openapi_extra=documented(CreateChannel))
 async def create_channel(bot: BotCaller, body: Params[CreateChannel],
                          runtime: CurrentRuntime) -> JSON:
     return ok(channel=await _channel(runtime, bot["id"], body.server_id, None, body.name,
                                      body.type, body.topic))
 
 
-@router.post(B + "/channels/edit", openapi_extra=documented(EditChannel))
+@router.post(B + "/channels/edit", response_model=MaxChatChannelAnswer,
+             openapi_extra=documented(EditChannel))
 async def edit_channel(bot: BotCaller, body: Params[EditChannel],
                        runtime: CurrentRuntime) -> JSON:
     return ok(channel=await _channel(runtime, bot["id"], body.server_id, body.channel_id,
@@ -152,7 +165,8 @@ async def _channel(runtime: Runtime, actor: str, server_id: str, channel_id: str
                                if c["id"] == made))
 
 
-@router.post(B + "/channels/delete", openapi_extra=documented(DeleteChannel))
+@router.post(B + "/channels/delete", response_model=MaxChatOk,
+             openapi_extra=documented(DeleteChannel))
 async def delete_channel(bot: BotCaller, body: Params[DeleteChannel],
                          runtime: CurrentRuntime) -> JSON:
     app, actor = runtime.app, bot["id"]
@@ -161,7 +175,8 @@ async def delete_channel(bot: BotCaller, body: Params[DeleteChannel],
     return ok()
 
 
-@router.post(B + "/servers/rename", openapi_extra=documented(RenameServer))
+@router.post(B + "/servers/rename", response_model=MaxChatServerAnswer,
+             openapi_extra=documented(RenameServer))
 async def rename_server(bot: BotCaller, body: Params[RenameServer],
                         runtime: CurrentRuntime) -> JSON:
     app, actor = runtime.app, bot["id"]
@@ -170,7 +185,8 @@ async def rename_server(bot: BotCaller, body: Params[RenameServer],
     return ok(server=servers.shown(runtime, body.server_id))
 
 
-@router.post(B + "/invites/create", openapi_extra=documented(CreateInvite))
+@router.post(B + "/invites/create", response_model=MaxChatInvite,
+             openapi_extra=documented(CreateInvite))
 async def create_invite(bot: BotCaller, body: Params[CreateInvite],
                         runtime: CurrentRuntime) -> JSON:
     code = await servers.invite(runtime, body.server_id, bot["id"], body, is_bot=True)

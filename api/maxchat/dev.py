@@ -8,6 +8,15 @@ from api.deps import CurrentRuntime
 from api.maxchat.auth import Human
 from api.maxchat.errors import MaxChatError, MaxChatRoute, ok
 from api.maxchat.gateway_config import heartbeat_interval
+from api.maxchat.objects import (
+    MaxChatAppAnswer,
+    MaxChatAppInvite,
+    MaxChatApps,
+    MaxChatBootstrap,
+    MaxChatInstall,
+    MaxChatNewApp,
+    MaxChatToken,
+)
 from api.maxchat.schemas import Install, Named
 from api.params import Params, documented
 from api.responses import JSON
@@ -36,13 +45,13 @@ def owned(runtime: Runtime, app_id: str, owner_id: str) -> dict:
     return dict(row)
 
 
-@router.get("/api/dev/apps")
+@router.get("/api/dev/apps", response_model=MaxChatApps)
 async def list_apps(user: Human, runtime: CurrentRuntime) -> JSON:
     """The caller's apps (never their tokens)."""
     return ok(apps=[app_object(row, runtime.db) for row in apps.apps_of(runtime.db, user["id"])])
 
 
-@router.post("/api/dev/apps", openapi_extra=documented(Named))
+@router.post("/api/dev/apps", response_model=MaxChatNewApp, openapi_extra=documented(Named))
 async def create_app(user: Human, body: Params[Named], runtime: CurrentRuntime) -> JSON:
     """The app and its bot; the `mbt_` token is shown here only."""
     made = await runtime.writer.run(lambda unit: runtime.app.create_app(unit, user["id"],
@@ -51,7 +60,7 @@ async def create_app(user: Human, body: Params[Named], runtime: CurrentRuntime) 
               token=made.token)
 
 
-@router.post(P + "/name", openapi_extra=documented(Named))
+@router.post(P + "/name", response_model=MaxChatAppAnswer, openapi_extra=documented(Named))
 async def rename_app(app_id: str, user: Human, body: Params[Named],
                      runtime: CurrentRuntime) -> JSON:
     app = runtime.app
@@ -60,7 +69,7 @@ async def rename_app(app_id: str, user: Human, body: Params[Named],
     return ok(app=app_object(owned(runtime, app_id, user["id"]), runtime.db))
 
 
-@router.post(P + "/reset-token")
+@router.post(P + "/reset-token", response_model=MaxChatToken)
 async def reset_token(app_id: str, user: Human, runtime: CurrentRuntime) -> JSON:
     app = runtime.app
     token = await runtime.writer.run(lambda unit: app.reset_app_token(
@@ -68,7 +77,7 @@ async def reset_token(app_id: str, user: Human, runtime: CurrentRuntime) -> JSON
     return ok(token=token)
 
 
-@router.post(P + "/install", openapi_extra=documented(Install))
+@router.post(P + "/install", response_model=MaxChatInstall, openapi_extra=documented(Install))
 async def install(app_id: str, user: Human, body: Params[Install],
                   runtime: CurrentRuntime) -> JSON:
     """The bot joins the server with a role of its own (default: every permission but
@@ -82,13 +91,13 @@ async def install(app_id: str, user: Human, body: Params[Install],
     return ok(serverId=body.server_id, appId=app_id, installed=found is not None)
 
 
-@router.get(P + "/invite")
+@router.get(P + "/invite", response_model=MaxChatAppInvite)
 async def invite(app_id: str, user: Human, request: Request, runtime: CurrentRuntime) -> JSON:
     owned(runtime, app_id, user["id"])
     return ok(url=f"{str(request.base_url).rstrip('/')}/bot-invite/{app_id}")
 
 
-@router.get("/api")
+@router.get("/api", response_model=MaxChatBootstrap)
 async def bootstrap(request: Request) -> JSON:
     """`GET /api?bot=1`: what a bot needs to connect."""
     return JSON({"name": "MaxChat", "version": "1", "gateway": "/gateway",

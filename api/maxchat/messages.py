@@ -8,6 +8,7 @@ from api.maxchat import render
 from api.maxchat.auth import Human
 from api.maxchat.errors import MaxChatError, MaxChatRoute, ok
 from api.maxchat.lookup import message_id, readable_guild
+from api.maxchat.objects import MaxChatMessageAnswer, MaxChatMessages, MaxChatOk
 from api.maxchat.schemas import Content
 from api.params import Params, documented
 from api.responses import JSON
@@ -37,7 +38,7 @@ def by_id(runtime: Runtime, message_uuid) -> dict:
     return shown(runtime, messages.as_item(found), {})
 
 
-@router.get(P, openapi_extra=LIST_QUERY)
+@router.get(P, response_model=MaxChatMessages, openapi_extra=LIST_QUERY)
 async def history(server_id: str, channel_id: str, user: Human, request: Request,
                   runtime: CurrentRuntime) -> JSON:
     readable_guild(runtime, server_id, user["id"])
@@ -55,7 +56,8 @@ async def history(server_id: str, channel_id: str, user: Human, request: Request
         runtime.db, channel_id, int(limit), int(before) if before else None)])
 
 
-@router.post(P, status_code=201, openapi_extra=documented(Content))
+@router.post(P, status_code=201, response_model=MaxChatMessageAnswer,
+             openapi_extra=documented(Content))
 async def send(server_id: str, channel_id: str, user: Human, body: Params[Content],
                runtime: CurrentRuntime) -> JSON:
     return ok(201, message=await post(runtime, server_id, channel_id, user["id"], body.content))
@@ -69,7 +71,8 @@ async def post(runtime: Runtime, server_id: str, channel_id: str, actor: str, co
     return by_id(runtime, sent)
 
 
-@router.patch(P + "/{message}", openapi_extra=documented(Content))
+@router.patch(P + "/{message}", response_model=MaxChatMessageAnswer,
+              openapi_extra=documented(Content))
 async def edit(server_id: str, channel_id: str, message: str, user: Human,
                body: Params[Content], runtime: CurrentRuntime) -> JSON:
     return ok(message=await change(runtime, server_id, channel_id, message, user["id"],
@@ -89,7 +92,7 @@ async def change(runtime: Runtime, server_id: str, channel_id: str, message: str
     return by_id(runtime, target)
 
 
-@router.delete(P + "/{message}")
+@router.delete(P + "/{message}", response_model=MaxChatOk)
 async def delete(server_id: str, channel_id: str, message: str, user: Human,
                  runtime: CurrentRuntime) -> JSON:
     await change(runtime, server_id, channel_id, message, user["id"], None)

@@ -8,6 +8,17 @@ from api.maxchat import render
 from api.maxchat.auth import Human
 from api.maxchat.errors import MaxChatError, MaxChatRoute, ok
 from api.maxchat.lookup import account_id, readable_guild
+from api.maxchat.objects import (
+    MaxChatChannelAnswer,
+    MaxChatChannels,
+    MaxChatInvite,
+    MaxChatMembers,
+    MaxChatOk,
+    MaxChatRoleAnswer,
+    MaxChatRoles,
+    MaxChatServerAnswer,
+    MaxChatServers,
+)
 from api.maxchat.schemas import Named, NewChannel, NewInvite, NewRole, Reason, RoleRef
 from api.params import Params, documented
 from api.responses import JSON
@@ -29,7 +40,8 @@ def invite_url(code: str) -> str:
     return f"/invite/{code}"
 
 
-@router.post("/api/servers", status_code=201, openapi_extra=documented(Named))
+@router.post("/api/servers", status_code=201, response_model=MaxChatServerAnswer,
+             openapi_extra=documented(Named))
 async def create(user: Human, body: Params[Named], runtime: CurrentRuntime) -> JSON:
     """The caller owns it; it has a `general` text channel and an `@everyone` role."""
     guild_id = await runtime.writer.run(
@@ -37,18 +49,18 @@ async def create(user: Human, body: Params[Named], runtime: CurrentRuntime) -> J
     return ok(201, server=shown(runtime, guild_id))
 
 
-@router.get("/api/servers")
+@router.get("/api/servers", response_model=MaxChatServers)
 async def mine(user: Human, runtime: CurrentRuntime) -> JSON:
     return ok(servers=[render.server(runtime.db, row)
                        for row in guilds.guilds_of(runtime.db, user["id"])])
 
 
-@router.get(P)
+@router.get(P, response_model=MaxChatServerAnswer)
 async def one(server_id: str, user: Human, runtime: CurrentRuntime) -> JSON:
     return ok(server=render.server(runtime.db, readable_guild(runtime, server_id, user["id"])))
 
 
-@router.post(P + "/name", openapi_extra=documented(Named))
+@router.post(P + "/name", response_model=MaxChatServerAnswer, openapi_extra=documented(Named))
 async def rename(server_id: str, user: Human, body: Params[Named],
                  runtime: CurrentRuntime) -> JSON:
     app = runtime.app
@@ -57,13 +69,14 @@ async def rename(server_id: str, user: Human, body: Params[Named],
     return ok(server=shown(runtime, server_id))
 
 
-@router.get(P + "/channels")
+@router.get(P + "/channels", response_model=MaxChatChannels)
 async def channels(server_id: str, user: Human, runtime: CurrentRuntime) -> JSON:
     readable_guild(runtime, server_id, user["id"])
     return ok(channels=[render.channel(c) for c in guilds.channels(runtime.db, server_id)])
 
 
-@router.post(P + "/channels", status_code=201, openapi_extra=documented(NewChannel))
+@router.post(P + "/channels", status_code=201, response_model=MaxChatChannelAnswer,
+             openapi_extra=documented(NewChannel))
 async def create_channel(server_id: str, user: Human, body: Params[NewChannel],
                          runtime: CurrentRuntime) -> JSON:
     app = runtime.app
@@ -74,19 +87,20 @@ async def create_channel(server_id: str, user: Human, body: Params[NewChannel],
     return ok(201, channel=render.channel(found))
 
 
-@router.get(P + "/members")
+@router.get(P + "/members", response_model=MaxChatMembers)
 async def members(server_id: str, user: Human, runtime: CurrentRuntime) -> JSON:
     readable_guild(runtime, server_id, user["id"])
     return ok(members=[render.member(m) for m in guilds.members(runtime.db, server_id)])
 
 
-@router.get(P + "/roles")
+@router.get(P + "/roles", response_model=MaxChatRoles)
 async def roles(server_id: str, user: Human, runtime: CurrentRuntime) -> JSON:
     readable_guild(runtime, server_id, user["id"])
     return ok(roles=[render.role(r) for r in guilds.roles(runtime.db, server_id)])
 
 
-@router.post(P + "/roles", status_code=201, openapi_extra=documented(NewRole))
+@router.post(P + "/roles", status_code=201, response_model=MaxChatRoleAnswer,
+             openapi_extra=documented(NewRole))
 async def create_role(server_id: str, user: Human, body: Params[NewRole],
                       runtime: CurrentRuntime) -> JSON:
     app = runtime.app
@@ -97,14 +111,15 @@ async def create_role(server_id: str, user: Human, body: Params[NewRole],
     return ok(201, role=render.role(found))
 
 
-@router.post(P + "/members/{user_id}/roles", openapi_extra=documented(RoleRef))
+@router.post(P + "/members/{user_id}/roles", response_model=MaxChatOk,
+             openapi_extra=documented(RoleRef))
 async def add_role(server_id: str, user_id: str, user: Human, body: Params[RoleRef],
                    runtime: CurrentRuntime) -> JSON:
     await _roles(runtime, server_id, user["id"], user_id, body.role_id, True)
     return ok()
 
 
-@router.delete(P + "/members/{user_id}/roles/{role_id}")
+@router.delete(P + "/members/{user_id}/roles/{role_id}", response_model=MaxChatOk)
 async def remove_role(server_id: str, user_id: str, role_id: str, user: Human,
                       runtime: CurrentRuntime) -> JSON:
     await _roles(runtime, server_id, user["id"], user_id, role_id, False)
@@ -118,7 +133,8 @@ async def _roles(runtime: Runtime, server_id: str, actor: str, user_id: str, rol
         unit, app.guild(unit, server_id, actor), actor, target, role_id, add))
 
 
-@router.post(P + "/members/{user_id}/kick", openapi_extra=documented(Reason, required=False))
+@router.post(P + "/members/{user_id}/kick", response_model=MaxChatOk,
+             openapi_extra=documented(Reason, required=False))
 async def kick(server_id: str, user_id: str, user: Human, body: Params[Reason],
                runtime: CurrentRuntime) -> JSON:
     await remove(runtime, server_id, user["id"], account_id(runtime, user_id), "kick",
@@ -126,7 +142,8 @@ async def kick(server_id: str, user_id: str, user: Human, body: Params[Reason],
     return ok()
 
 
-@router.post(P + "/members/{user_id}/ban", openapi_extra=documented(Reason, required=False))
+@router.post(P + "/members/{user_id}/ban", response_model=MaxChatOk,
+             openapi_extra=documented(Reason, required=False))
 async def ban(server_id: str, user_id: str, user: Human, body: Params[Reason],
               runtime: CurrentRuntime) -> JSON:
     await remove(runtime, server_id, user["id"], account_id(runtime, user_id), "ban",
@@ -134,7 +151,7 @@ async def ban(server_id: str, user_id: str, user: Human, body: Params[Reason],
     return ok()
 
 
-@router.post(P + "/leave")
+@router.post(P + "/leave", response_model=MaxChatOk)
 async def leave(server_id: str, user: Human, runtime: CurrentRuntime) -> JSON:
     await remove(runtime, server_id, user["id"], user["id"], "leave", "")
     return ok()
@@ -147,7 +164,7 @@ async def remove(runtime: Runtime, server_id: str, actor: str, target: str, why:
         unit, app.guild(unit, server_id, actor), actor, target, why, reason))
 
 
-@router.delete(P + "/bans/{user_id}")
+@router.delete(P + "/bans/{user_id}", response_model=MaxChatOk)
 async def lift_ban(server_id: str, user_id: str, user: Human, runtime: CurrentRuntime) -> JSON:
     app, target = runtime.app, account_id(runtime, user_id, "ban not found")
     await runtime.writer.run(lambda unit: app.lift_ban(
@@ -155,8 +172,8 @@ async def lift_ban(server_id: str, user_id: str, user: Human, runtime: CurrentRu
     return ok()
 
 
-@router.post(P + "/invites", status_code=201, openapi_extra=documented(NewInvite,
-                                                                        required=False))
+@router.post(P + "/invites", status_code=201, response_model=MaxChatInvite,
+             openapi_extra=documented(NewInvite, required=False))
 async def create_invite(server_id: str, user: Human, body: Params[NewInvite],
                         runtime: CurrentRuntime) -> JSON:
     code = await invite(runtime, server_id, user["id"], body)
@@ -171,7 +188,7 @@ async def invite(runtime: Runtime, server_id: str, actor: str, body: NewInvite,
         body.expires_in_sec))
 
 
-@router.post("/api/invites/{code}/accept")
+@router.post("/api/invites/{code}/accept", response_model=MaxChatServerAnswer)
 async def accept(code: str, user: Human, runtime: CurrentRuntime) -> JSON:
     """Joins the server (already a member: 200 too); unknown, used up or expired: 404."""
     found = guilds.invite(runtime.db, code)
