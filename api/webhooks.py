@@ -4,8 +4,8 @@ every attempt's outcome (Webhook.Delivered / Webhook.DeliveryFailed). Woken from
 `Runtime.on_applied`, and by a timer for the next retry: never a polling loop. A restart
 resumes whatever is still queued (at least once: an attempt cut by a crash is made again).
 
-The request's shape is the dialect's (an `Adapter`, registered by name: Telegram's today,
-Botyard's next); the outbox, the order, the backoff and the records are shared."""
+The request's shape is the dialect's (an `Adapter`, registered by name: Telegram's and
+Botyard's); the outbox, the order, the backoff, the records and the HTTP client are shared."""
 import asyncio
 import logging
 import random
@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
-import httpx
+import aiohttp
 
 from domain.webhooks import Webhook
 from projections import outbox, updates
@@ -28,13 +28,22 @@ MAX_RETRY_AFTER = 3600
 BATCH = 100
 
 
+@dataclass(frozen=True)
+class Answer:
+    """A receiver's 2xx answer, read whole (a dialect may find a request in it)."""
+
+    status: int
+    content_type: str
+    content: bytes
+
+
 class Adapter(Protocol):
     def request(self, runtime: "Runtime", item: dict, hook: dict
                 ) -> tuple[bytes, dict[str, str]] | None:
         """The body and headers of the POST for one queued update; None to skip it."""
 
-    async def answered(self, runtime: "Runtime", hook: dict, response: httpx.Response) -> None:
-        """A 2xx response's own request, if the dialect has such a thing (Telegram does)."""
+    async def answered(self, runtime: "Runtime", hook: dict, answer: Answer) -> None:
+        """A 2xx answer's own request, if the dialect has such a thing (Telegram does)."""
 
 
 ADAPTERS: dict[str, Adapter] = {}
@@ -59,11 +68,15 @@ class Deliveries:
         self.hooked: set[str] = set()  # addresses with a webhook (getUpdates answers 409)
         self._hooks: dict[str, Hook] = {}
         self._tasks: set[asyncio.Task] = set()
-        self._client = httpx.AsyncClient(timeout=TIMEOUT, follow_redirects=False,
-                                         trust_env=False)
+        self._client: aiohttp.ClientSession | None = None  # made on the running loop
         self._stopped = False
 
     def start(self) -> None:
+        # aiohttp: a third of httpx's CPU per delivery (measured on the webhook bench)
+        self._client = aiohttp.ClientSession(
+            timeout=aiohttp.ClientTimeout(total=TIMEOUT), trust_env=False,
+            connector=aiohttp.TCPConnector(limit=0, ttl_dns_cache=60),
+            skip_auto_headers=("User-Agent",), headers={"User-Agent": "Botbus"})
         self.hooked = set(outbox.addresses(self.runtime.db))
         self.wake(self.hooked)
 
@@ -153,24 +166,28 @@ class Deliveries:
             self.wake([address])
 
     async def _post(self, url: str, body: bytes, headers: dict[str, str], attempt: int
-                    ) -> tuple[int | None, str, float, httpx.Response | None]:
-        """(status, error or "", seconds until the next attempt, the 2xx response)."""
+                    ) -> tuple[int | None, str, float, Answer | None]:
+        """(status, error or "", seconds until the next attempt, the 2xx answer)."""
+        assert self._client is not None, "start() first"
         try:
-            response = await self._client.post(url, content=body, headers=headers)
-        except httpx.TimeoutException:
+            async with self._client.post(url, data=body, headers=headers,
+                                         allow_redirects=False) as response:
+                status, reason = response.status, response.reason or ""
+                content = await response.read() if 200 <= status < 300 else b""
+                content_type = response.headers.get("content-type", "application/json")
+                after = response.headers.get("retry-after", "")
+        except TimeoutError:
             return None, "Timeout expired", backoff(attempt), None
-        except httpx.ConnectError:
+        except aiohttp.ClientConnectorError:
             return None, "Connection refused", backoff(attempt), None
-        except httpx.HTTPError as error:
+        except (aiohttp.ClientError, ValueError) as error:
             return None, f"Connection error: {type(error).__name__}", backoff(attempt), None
-        if 200 <= response.status_code < 300:
-            return response.status_code, "", 0.0, response
+        if 200 <= status < 300:
+            return status, "", 0.0, Answer(status, content_type, content)
         retry_in = backoff(attempt)
-        after = response.headers.get("retry-after", "")
         if after.isdigit():
             retry_in = min(float(after), MAX_RETRY_AFTER)
-        return (response.status_code, "Wrong response from the webhook: "
-                f"{response.status_code} {response.reason_phrase}", retry_in, None)
+        return status, f"Wrong response from the webhook: {status} {reason}", retry_in, None
 
     def _spawn(self, work: Any) -> None:
         task = asyncio.ensure_future(work)
@@ -187,4 +204,5 @@ class Deliveries:
             task.cancel()
         if self._tasks:
             await asyncio.wait(set(self._tasks), timeout=5)
-        await self._client.aclose()
+        if self._client is not None:
+            await self._client.close()

@@ -2,12 +2,11 @@
 user's message as the PreparedMessage JSON its sender got back, the secret verbatim as
 `Authorization`, and `X-Botbus-Delivery` (the message id: the same on every retry) so a bot
 can drop a repeat. Only rooms' messages are shown; anything else in the queue is skipped."""
-import httpx
 import orjson
 
 from api.botyard import render
 from api.runtime import Runtime
-from api.webhooks import ADAPTERS
+from api.webhooks import ADAPTERS, Answer
 from projections import files
 
 
@@ -23,7 +22,7 @@ class BotyardShape:
             headers["Authorization"] = hook["secret"]
         return orjson.dumps(shown), headers
 
-    async def answered(self, runtime: Runtime, hook: dict, response: httpx.Response) -> None:
+    async def answered(self, runtime: Runtime, hook: dict, answer: Answer) -> None:
         """Botyard reads nothing from a webhook's answer."""
 
 

@@ -5,7 +5,6 @@ import logging
 import re
 from urllib.parse import urlsplit
 
-import httpx
 import orjson
 from starlette.requests import Request
 
@@ -17,7 +16,7 @@ from api.telegram.methods import METHODS, Call, Described, method
 from api.telegram.objects import WebhookInfo
 from api.telegram.polling import remember_filter
 from api.telegram.schemas import DeleteWebhook, SetWebhook
-from api.webhooks import ADAPTERS
+from api.webhooks import ADAPTERS, Answer
 from projections import directory, messages, outbox, updates
 
 log = logging.getLogger(__name__)
@@ -108,12 +107,12 @@ class TelegramShape:
             headers["X-Telegram-Bot-Api-Secret-Token"] = hook["secret"]
         return orjson.dumps(shown), headers
 
-    async def answered(self, runtime: Runtime, hook: dict, response: httpx.Response) -> None:
+    async def answered(self, runtime: Runtime, hook: dict, answer: Answer) -> None:
         """A `method` in the answer (JSON, urlencoded or multipart) runs as the bot's call;
         reads and webhook changes are ignored, as Telegram does."""
-        if not response.content.strip():
+        if not answer.content.strip():
             return
-        request = _request(response)
+        request = _request(answer)
         try:
             name = (await values(request)).get("method")
         except ParamsError:
@@ -132,9 +131,9 @@ class TelegramShape:
                         extra={"address": hook["address"], "method": name, "error": str(error)})
 
 
-def _request(response: httpx.Response) -> Request:
+def _request(answer: Answer) -> Request:
     """The answer as a request, so the one parameter parser reads it."""
-    body, sent = response.content, False
+    body, sent = answer.content, False
 
     async def receive() -> dict:
         nonlocal sent
@@ -143,7 +142,7 @@ def _request(response: httpx.Response) -> Request:
         sent = True
         return {"type": "http.request", "body": body, "more_body": False}
 
-    content_type = response.headers.get("content-type", "application/json").encode()
+    content_type = answer.content_type.encode()
     return Request({"type": "http", "method": "POST", "path": "/", "query_string": b"",
                     "headers": [(b"content-type", content_type)]}, receive)
 
