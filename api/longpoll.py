@@ -6,6 +6,10 @@ from collections import defaultdict
 from collections.abc import Collection, Iterable, Iterator
 from contextlib import contextmanager
 
+from domain.callbacks import Callback
+from domain.messages import Message
+from domain.updates import UpdateQueue
+
 log = logging.getLogger(__name__)
 
 
@@ -116,3 +120,19 @@ async def wait(event: asyncio.Event, seconds: float) -> bool:
         return True
     except TimeoutError:
         return False
+
+
+def addresses_touched(events: list) -> set[str]:
+    """The queues that new events may have filled: whose long polls to wake."""
+    touched = set()
+    for event in events:
+        if isinstance(event, (Message.DeliveryFailed, Message.Edited, Message.Deleted)) or (
+                isinstance(event, Message.Sent) and not event.delivered):
+            touched.add(event.to)
+        elif isinstance(event, UpdateQueue.UpdatesReturned):
+            touched.add(event.address)
+        elif isinstance(event, Callback.Pressed):
+            touched.add(event.bot_address)
+        elif isinstance(event, Callback.Answered):
+            touched.add(event.user_address)
+    return touched

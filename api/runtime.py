@@ -15,7 +15,7 @@ from api.botyard.config import load as load_botyard_config
 from api.botyard.sessions import Sessions
 from api.callers import Callers
 from api.filestore import FileStore
-from api.longpoll import Polls, Taken, Waiters
+from api.longpoll import Polls, Taken, Waiters, addresses_touched
 from api.maxchat.fanout import Fanout
 from api.ratelimit import RateLimits
 from api.secrets import Secrets, load_or_create
@@ -76,7 +76,7 @@ class Runtime:
         def on_applied(batch: Applied) -> None:
             events = [event for event, _ in batch]
             callers.forget(events)  # first: a revoked token is refused from now on
-            touched = updates.addresses_touched(events)
+            touched = addresses_touched(events)
             waiters.wake(touched)
             sockets.deliver(db, events)
             sockets.notify(db, batch)

@@ -182,22 +182,6 @@ def _(event: UpdateQueue.UpdatesReturned, db: Database, position: int) -> None:
          for update_id, message_id in event.updates])
 
 
-def addresses_touched(events: list) -> set[str]:
-    """The queues that new events may have filled: whose long polls to wake."""
-    touched = set()
-    for event in events:
-        if isinstance(event, (Message.DeliveryFailed, Message.Edited, Message.Deleted)) or (
-                isinstance(event, Message.Sent) and not event.delivered):
-            touched.add(event.to)
-        elif isinstance(event, UpdateQueue.UpdatesReturned):
-            touched.add(event.address)
-        elif isinstance(event, Callback.Pressed):
-            touched.add(event.bot_address)
-        elif isinstance(event, Callback.Answered):
-            touched.add(event.user_address)
-    return touched
-
-
 # Queries
 
 _ITEMS = (f"SELECT u.update_id, u.kind, u.payload, u.message_id AS id, {COLUMNS} FROM updates u"
