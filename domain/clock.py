@@ -1,6 +1,6 @@
 """The clock is injected so a command decides a time once and its event stores it."""
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 Clock = Callable[[], datetime]
 
@@ -17,3 +17,7 @@ def millis(moment: datetime) -> int:
     """Unix milliseconds, exactly (a float's rounding would make two reads disagree)."""
     delta = moment - _EPOCH
     return (delta.days * 86_400 + delta.seconds) * 1000 + delta.microseconds // 1000
+
+
+def from_millis(ms: int) -> datetime:
+    return _EPOCH + timedelta(milliseconds=ms)

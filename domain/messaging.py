@@ -1,6 +1,7 @@
 """Messaging commands: messages sent, pushed, received or given back, and update queues
 read. Each validates first, then records events in the writer's Unit."""
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 
@@ -29,8 +30,8 @@ class MessagingCommands:
     ids: Ids
 
     def send_message(self, unit: Unit, sender_id: AccountId, to: str, content: dict[str, Any],
-                     delivered: bool, chat: str = "") -> Sent:
-        now, message_id = self.clock(), self.ids.ulid_uuid()
+                     delivered: bool, chat: str = "", at: datetime | None = None) -> Sent:
+        now, message_id = at or self.clock(), self.ids.ulid_uuid()
         # The library's own constructor path, without re-binding arguments (Message(...) does)
         unit.add(Message._create(Message.Sent, id=message_id, sender_id=sender_id, to=to,
                                  content=content, delivered=delivered, timestamp=now, chat=chat))

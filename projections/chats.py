@@ -96,6 +96,13 @@ def page(db: Database, chat_id: str, page: int, limit: int, sender_id: str,
     return total, [as_item(row) for row in reversed(rows)]
 
 
+def last_ms(db: Database, chat_id: str) -> int:
+    """The time of a room's newest message (0 for none), from the room index's end."""
+    row = db.execute("SELECT max(ms) FROM messages WHERE chat = ? AND chat != ''",
+                     (chat_id,)).fetchone()
+    return row[0] or 0
+
+
 def message(db: Database, message_id: str) -> dict | None:
     """A room's message by its id (the uuid form), with the room's parties."""
     row = db.execute("SELECT m.id, m.sender_id, m.content, m.ms, m.chat, r.user_id, r.bot_id"

@@ -65,9 +65,10 @@ async def send(runtime: Runtime, found: dict, sender_id: str, body: BotyardNewMe
     """Into a room still open (checked again in the log), answered as Botyard's
     PreparedMessage: its attachments as the file objects that exist."""
     message, config = ChatMessage(body.body, body.attachment_ids), runtime.botyard
+    after = chats.last_ms(runtime.db, found["id"])
     sent = await runtime.writer.run(lambda unit: runtime.app.send_in_chat(
         unit, AccountId(sender_id), found["user_id"], found["bot_id"], found["id"], message,
-        config.max_body_length, config.max_attached_files))
+        config.max_body_length, config.max_attached_files, after))
     item = {"id": str(sent.message_id), "sender_id": sender_id, "ms": sent.millis,
             "content": {"text": body.body, "attachments": body.attachment_ids}}
     return render.message(item, found["id"], files.many(runtime.db, body.attachment_ids))

@@ -212,3 +212,23 @@ def test_no_message_reaches_a_deleted_bot(app):
     refused(app, lambda u: app.send_in_chat(u, user, user, made.bot_id, room,
                                             ChatMessage("hi", []), 4096, 10), Kind.NOT_FOUND,
             "Bot not found.")
+
+
+def test_a_message_comes_after_the_rooms_last_even_in_the_same_millisecond(app):
+    """The web client polls for a reply with a strict `since` = its own message's time: a
+    reply stamped in that same millisecond (a fast bot, a clock stepped back) would never
+    show, so a room's message is stamped after `after_ms`, its newest message's time."""
+    made = run(app, lambda u: app.create_botyard_bot(u, "Test bot", "", ""))
+    user = run(app, lambda u: app.register_web_user(u, "alice", 3, 32))
+    room = run(app, lambda u: app.open_chat(u, user, made.bot_id))
+    first = run(app, lambda u: app.send_in_chat(u, user, user, made.bot_id, room,
+                                                ChatMessage("hi", []), 4096, 10))
+    reply = run(app, lambda u: app.send_in_chat(u, made.bot_id, user, made.bot_id, room,
+                                                ChatMessage("hello", []), 4096, 10,
+                                                after_ms=first.millis))
+    assert reply.millis == first.millis + 1  # the clock here stands still
+    assert millis(events(app)[-1].timestamp) == reply.millis
+    later = run(app, lambda u: app.send_in_chat(u, user, user, made.bot_id, room,
+                                                ChatMessage("late", []), 4096, 10,
+                                                after_ms=first.millis - 5000))
+    assert later.millis == first.millis  # a room behind the clock: the clock's own time
