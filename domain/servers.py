@@ -139,7 +139,7 @@ class ServerCommands:
         member = self.member(guild, user_id)
         if nick is not None and len(nick) > 32:
             raise invalid("nick must be at most 32 characters")
-        if user_id != actor or not guild.may(actor, "manage_nicknames"):
+        if user_id != actor:  # one's own nickname is one's own to choose
             self.allowed(guild, actor, "manage_nicknames")
         if user_id == guild.owner_id and actor != user_id:
             raise forbidden(OWNER)
