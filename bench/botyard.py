@@ -31,7 +31,6 @@ CPU per request, see bench/end_to_end.py); it and the receiver share the cores w
 to stderr, the tables to stdout. (1) is bench.botyard_load, (2) bench.botyard_pages; this module
 runs both on one server and prints the tables.
 """
-import argparse
 import asyncio
 import os
 import secrets
@@ -41,6 +40,7 @@ from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import Any
 
+from bench import options
 from bench.append_ceiling import measure_ceiling, percentile
 from bench.botyard_load import ROUND_TRIP_TIMEOUT, BotyardHttp, progress, round_trips
 from bench.botyard_pages import page_reads
@@ -184,16 +184,7 @@ def report(ceiling: dict, trips: dict, pages: dict, errors: list[str], args) -> 
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    for name, (default, _, explained) in OPTIONS.items():
-        parser.add_argument(f"--{name.replace('_', '-')}", type=type(default), default=default,
-                            help=explained)
-    parser.add_argument("--smoke", action="store_true", help="tiny and quick (CI)")
-    args = parser.parse_args()
-    if args.smoke:
-        for name, (_, smoke, _) in OPTIONS.items():
-            if smoke is not None:
-                setattr(args, name, smoke)
+    parser, args = options.parse(__doc__.splitlines()[0], OPTIONS)
     if min(args.users, args.bots, args.short, args.long, args.concurrency, args.reads) < 1 \
             or args.seconds <= 0 or args.poll_backoff < 0:
         parser.error("counts and --seconds must be positive")

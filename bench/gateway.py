@@ -15,7 +15,6 @@ messages/s ÷ `eventsourcing.sqlite` appending one event per `save()`, measured 
 Every socket is the bench's raw client (bench.gateway_ceiling.Client) on uvloop, sharing the
 cores with the server. `--smoke`: tiny and quick (CI). Progress on stderr, tables on stdout.
 """
-import argparse
 import asyncio
 import os
 import resource
@@ -23,6 +22,7 @@ import sys
 import time
 from collections import Counter
 
+from bench import options
 from bench.append_ceiling import measure_ceiling, percentile
 from bench.botyard_load import BotyardHttp
 from bench.end_to_end import on_fresh_server, server_cpu_seconds
@@ -226,15 +226,7 @@ def report(result: dict, args) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    for name, (default, _, explained) in OPTIONS.items():
-        parser.add_argument(f"--{name.replace('_', '-')}", type=type(default), default=default,
-                            help=explained)
-    parser.add_argument("--smoke", action="store_true", help="tiny and quick (CI)")
-    args = parser.parse_args()
-    if args.smoke:
-        for name, (_, smoke, _) in OPTIONS.items():
-            setattr(args, name, smoke)
+    parser, args = options.parse(__doc__.splitlines()[0], OPTIONS)
     if min(args.sockets, args.humans, args.messages, args.rounds, args.concurrency,
            args.senders) < 1 or args.seconds <= 0 or args.listeners > args.sockets:
         parser.error("counts and --seconds must be positive, --listeners ≤ --sockets")

@@ -2,6 +2,8 @@
 import threading
 import time
 
+import httpx
+
 from tests.conftest import fingerprint, register_bot, register_user, send_as_user
 
 
@@ -81,14 +83,17 @@ def test_get_updates_deletes_what_it_returns(http):
 def test_long_poll_is_woken_by_the_send(http, server):
     bot, user = register_bot(http), register_user(http)
 
-    def later():
+    def later():  # its own client: an httpx.Client is not to be shared across threads
         time.sleep(0.5)
-        send_as_user(http, user, to=bot["fingerprint"], text="wake")
+        with httpx.Client(base_url=server.url, timeout=15) as own:
+            send_as_user(own, user, to=bot["fingerprint"], text="wake")
 
-    threading.Thread(target=later).start()
+    sender = threading.Thread(target=later)
+    sender.start()
     started = time.monotonic()
     updates = call(http, bot["token"], "getUpdates", timeout=5)["result"]
     elapsed = time.monotonic() - started
+    sender.join()
     assert [u["message"]["text"] for u in updates] == ["wake"]
     assert 0.4 < elapsed < 3
 
@@ -123,7 +128,6 @@ def test_empty_chat_id_after_stripping_is_refused_and_appends_nothing(http, serv
 
 
 def test_two_pollers_never_share_an_update(http, server):
-    import httpx
 
     bot, user = register_bot(http), register_user(http)
     seen: list[int] = []

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 import httpx
 import pytest
 
+from tests.maxchat.checks import refused, watched
 from tests.maxchat.conftest import HEARTBEAT_MS, Human, bot_http
 
 UNKNOWN = "999999999999"  # digits, never issued by this server
@@ -20,26 +21,6 @@ OWNER = "cannot act on the server owner"
 NOT_MEMBER = "not a member of this server"
 CHANNEL_KEYS = {"id", "serverId", "name", "type", "topic", "position"}
 MESSAGE_KEYS = {"id", "serverId", "channelId", "author", "content", "createdAt", "editedAt"}
-
-
-def never_500(response: httpx.Response) -> None:
-    response.read()
-    assert response.status_code < 500, f"{response.request.method} {response.request.url}: " \
-                                       f"{response.status_code} {response.text}"
-
-
-def watched(client: httpx.Client) -> httpx.Client:
-    client.event_hooks = {"response": [never_500]}
-    return client
-
-
-def refused(answer: httpx.Response, status: int, message: str | None = None) -> None:
-    """MaxChat's error envelope, exactly `{"error": message}` (any sentence if None)."""
-    assert answer.status_code == status, answer.text
-    body = answer.json()
-    assert list(body) == ["error"] and isinstance(body["error"], str) and body["error"], body
-    if message is not None:
-        assert body == {"error": message}
 
 
 def succeeded(answer: httpx.Response, **expected) -> dict:

@@ -10,6 +10,7 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
+from tests.maxchat.checks import refused, watched
 from tests.maxchat.conftest import Human
 
 UNKNOWN = "999999999999"  # digits, never issued by this server
@@ -22,26 +23,6 @@ AUTHOR_KEYS = {"id", "username", "avatarUrl", "bot"}
 MEMBER_KEYS = {"userId", "username", "nick", "roleIds", "joinedAt", "bot"}
 NOT_MEMBER = "not a member of this server"
 NAME_CHARS = string.ascii_letters + string.digits + "_.-"
-
-
-def never_500(response: httpx.Response) -> None:
-    response.read()
-    assert response.status_code < 500, f"{response.request.method} {response.request.url}: " \
-                                       f"{response.status_code} {response.text}"
-
-
-def watched(client: httpx.Client) -> httpx.Client:
-    client.event_hooks = {"response": [never_500]}
-    return client
-
-
-def refused(answer: httpx.Response, status: int, message: str | None = None) -> None:
-    """MaxChat's error envelope, exactly `{"error": message}` (any sentence if None)."""
-    assert answer.status_code == status, answer.text
-    body = answer.json()
-    assert list(body) == ["error"] and isinstance(body["error"], str) and body["error"], body
-    if message is not None:
-        assert body == {"error": message}
 
 
 def unique(prefix: str = "user") -> str:
