@@ -83,6 +83,11 @@ def login(db: Database, username: str) -> dict | None:
     return dict(row) if row is not None else None
 
 
+def app(db: Database, app_id: str) -> dict | None:
+    row = db.execute("SELECT * FROM apps WHERE id = ?", (app_id,)).fetchone()
+    return dict(row) if row is not None else None
+
+
 def apps_of(db: Database, owner_id: str) -> list[dict]:
     return [dict(row) for row in db.execute(
         "SELECT * FROM apps WHERE owner_id = ? ORDER BY position", (owner_id,))]

@@ -159,6 +159,13 @@ def member_ids(db: Database, guild_id: str) -> list[str]:
                                          (guild_id,))]
 
 
+def joined_by(db: Database, account_id: str, position: int) -> set[str]:
+    """The servers an account is in now and had joined by that log position."""
+    return {row[0] for row in db.execute(
+        "SELECT guild_id FROM members WHERE user_id = ? AND position <= ?",
+        (account_id, position))}
+
+
 def invite(db: Database, code: str) -> dict | None:
     row = db.execute("SELECT * FROM invites WHERE code = ?", (code,)).fetchone()
     return dict(row) if row is not None else None

@@ -111,6 +111,13 @@ def as_item(row) -> dict:
     return item
 
 
+def chat_item(db: Database, message_id: str) -> dict | None:
+    """A channel's or a room's message by its id (the uuid form), with its position."""
+    row = db.execute("SELECT id, sender_id, content, ms, chat, position FROM messages"
+                     " WHERE id = ? AND chat != ''", (message_id,)).fetchone()
+    return as_item(row) if row is not None else None
+
+
 def in_channel(db: Database, channel_id: str, limit: int, before: int | None = None
                ) -> list[dict]:
     """A channel's messages, newest first, those before the message at `before` (a log

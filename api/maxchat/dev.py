@@ -17,6 +17,7 @@ from api.maxchat.objects import (
     MaxChatNewApp,
     MaxChatToken,
 )
+from api.maxchat.render import number_of
 from api.maxchat.schemas import Install, Named
 from api.params import Params, documented
 from api.responses import JSON
@@ -28,21 +29,15 @@ P = "/api/dev/apps/{app_id}"
 
 
 def app_object(row: dict, db) -> dict:
-    bot = apps.person(db, row["bot_id"])
-    return {"id": row["id"], "name": row["name"], "ownerId": _number(db, row["owner_id"]),
-            "botUserId": str(bot["number"]) if bot else "", "createdAt": row["created"]}
-
-
-def _number(db, account_id: str) -> str:
-    found = apps.person(db, account_id)
-    return str(found["number"]) if found else ""
+    return {"id": row["id"], "name": row["name"], "ownerId": number_of(db, row["owner_id"]),
+            "botUserId": number_of(db, row["bot_id"]), "createdAt": row["created"]}
 
 
 def owned(runtime: Runtime, app_id: str, owner_id: str) -> dict:
-    row = runtime.db.execute("SELECT * FROM apps WHERE id = ?", (app_id,)).fetchone()
+    row = apps.app(runtime.db, app_id)
     if row is None or row["owner_id"] != owner_id:
         raise MaxChatError(404, "app not found")
-    return dict(row)
+    return row
 
 
 @router.get("/api/dev/apps", response_model=MaxChatApps)
@@ -107,10 +102,11 @@ async def bootstrap(request: Request) -> JSON:
 @router.get("/bot-invite/{app_id}", response_class=HTMLResponse, include_in_schema=False)
 async def invite_page(app_id: str, runtime: CurrentRuntime) -> HTMLResponse:
     """A page a signed-in server owner uses to install the app (it posts to `install`)."""
-    row = runtime.db.execute("SELECT name FROM apps WHERE id = ?", (app_id,)).fetchone()
+    row = apps.app(runtime.db, app_id)
     if row is None:
         raise MaxChatError(404, "app not found")
-    return HTMLResponse(INVITE_PAGE.replace("{app}", app_id).replace("{name}", _escape(row[0])))
+    return HTMLResponse(INVITE_PAGE.replace("{app}", app_id)
+                        .replace("{name}", _escape(row["name"])))
 
 
 def _escape(text: str) -> str:

@@ -14,8 +14,7 @@ from domain.guilds import Guild
 from domain.ids import ulid_of
 from domain.messages import Message
 from domain.users import User
-from projections import apps, guilds
-from projections.messages import as_item
+from projections import apps, guilds, messages
 
 
 @dataclass(frozen=True)
@@ -41,9 +40,7 @@ def dispatches(db: Database, event: object) -> Iterator[Dispatch]:
 
 
 def _user(db: Database, account_id: str) -> dict:
-    person = apps.person(db, account_id)
-    return render.user(person) if person else {"id": "", "username": "", "avatarUrl": None,
-                                               "bio": "", "bot": False}
+    return render.user(apps.person(db, account_id))
 
 
 def _server(db: Database, guild_id: str) -> dict:
@@ -65,11 +62,9 @@ def _everywhere(db: Database, account_id: str, t: str, d: dict) -> Iterator[Disp
 
 def _message(db: Database, event: Message.Sent | Message.Edited | Message.Deleted
              ) -> Iterator[Dispatch]:
-    row = db.execute("SELECT id, sender_id, content, ms, chat, position FROM messages"
-                     " WHERE id = ?", (str(event.originator_id),)).fetchone()
-    if row is None or not row["chat"]:
+    item = messages.chat_item(db, str(event.originator_id))
+    if item is None:
         return
-    item = as_item(row)
     server = item["content"].get("server")
     if not server:
         return  # a Botyard room's message: no gateway sees it
@@ -88,9 +83,9 @@ def _guild(db: Database, event: Guild.Change) -> Iterator[Dispatch]:
     if isinstance(event, Guild.Renamed):
         yield Dispatch("SERVER_UPDATE", _server(db, server), guild=server)
     elif isinstance(event, Guild.ChannelSet):
-        yield Dispatch("CHANNEL_CREATE" if event.created else "CHANNEL_UPDATE", {
-            "id": event.channel_id, "serverId": server, "name": event.name, "type": event.type,
-            "topic": event.topic, "position": event.position}, guild=server)
+        yield Dispatch("CHANNEL_CREATE" if event.created else "CHANNEL_UPDATE", render.channel({
+            "id": event.channel_id, "guild_id": server, "name": event.name, "type": event.type,
+            "topic": event.topic, "position": event.position}), guild=server)
     elif isinstance(event, Guild.ChannelDeleted):
         yield Dispatch("CHANNEL_DELETE", {"id": event.channel_id, "serverId": server},
                        guild=server)
@@ -121,10 +116,6 @@ def _member(db: Database, server: str, account_id: str, event: Guild.Change) -> 
     user = _user(db, account_id)
     return {"serverId": server, "userId": user["id"], "user": user, "nick": None,
             "roleIds": [], "joinedAt": millis(event.timestamp)}
-
-
-def is_membership(event: object) -> bool:
-    return isinstance(event, (Guild.Created, Guild.MemberJoined, Guild.MemberLeft))
 
 
 def revoked(event: object) -> tuple[str, str] | None:

@@ -10,7 +10,7 @@ from typing import Protocol
 import orjson
 from sqlite_utils import Database
 
-from api.maxchat.dispatch import Dispatch, dispatches, is_membership, revoked
+from api.maxchat.dispatch import Dispatch, dispatches, revoked
 from domain.guilds import Guild
 from projections import guilds
 
@@ -89,12 +89,9 @@ class Fanout:
 
     def _follow(self, events: Iterable[object]) -> None:
         for event in events:
-            if not is_membership(event) or not isinstance(event, Guild.Change | Guild.Created):
-                continue
-            members = self._members.get(event.guild_id)
-            if members is None:
-                continue  # loaded from the read model when first needed
-            if isinstance(event, Guild.MemberLeft):
-                members.discard(event.user_id)
-            elif isinstance(event, Guild.MemberJoined):
-                members.add(event.user_id)
+            if isinstance(event, Guild.MemberJoined | Guild.MemberLeft):
+                members = self._members.get(event.guild_id)  # None: loaded when first needed
+                if members is not None and isinstance(event, Guild.MemberJoined):
+                    members.add(event.user_id)
+                elif members is not None:
+                    members.discard(event.user_id)

@@ -26,16 +26,15 @@ LIST_QUERY = {"parameters": [
 def shown(runtime: Runtime, item: dict, authors: dict[str, dict]) -> dict:
     sender = item["sender_id"]
     if sender not in authors:
-        person = apps.person(runtime.db, sender)
-        authors[sender] = render.user(person) if person else {
-            "id": "", "username": "", "avatarUrl": None, "bio": "", "bot": False}
+        authors[sender] = render.user(apps.person(runtime.db, sender))
     return render.message(item, authors[sender])
 
 
 def by_id(runtime: Runtime, message_uuid) -> dict:
-    found = runtime.db.execute("SELECT id, sender_id, content, ms, chat, position FROM messages"
-                               " WHERE id = ?", (str(message_uuid),)).fetchone()
-    return shown(runtime, messages.as_item(found), {})
+    found = messages.chat_item(runtime.db, str(message_uuid))
+    if found is None:  # deleted since, by someone else
+        raise MaxChatError(404, "message not found")
+    return shown(runtime, found, {})
 
 
 @router.get(P, response_model=MaxChatMessages, openapi_extra=LIST_QUERY)

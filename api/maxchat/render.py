@@ -3,11 +3,13 @@ number for users and bots, a message's log position, the snowflakes its commands
 servers, channels and roles. Times are unix milliseconds."""
 from sqlite_utils import Database
 
-from projections import guilds
+from projections import directory, guilds
 
 
-def user(person: dict) -> dict:
-    """From projections.apps.person."""
+def user(person: dict | None) -> dict:
+    """From projections.apps.person; an account no longer known shows empty."""
+    if person is None:
+        return {"id": "", "username": "", "avatarUrl": None, "bio": "", "bot": False}
     return {"id": str(person["number"]), "username": person["name"],
             "avatarUrl": person["avatar"] or None, "bio": person["bio"],
             "bot": person["kind"] == "bot"}
@@ -25,14 +27,15 @@ def role(row: dict) -> dict:
 
 
 def server(db: Database, row: dict) -> dict:
-    return {"id": row["id"], "name": row["name"], "ownerId": owner_number(db, row["owner_id"]),
+    return {"id": row["id"], "name": row["name"], "ownerId": number_of(db, row["owner_id"]),
             "channels": [channel(c) for c in guilds.channels(db, row["id"])],
             "roles": [role(r) for r in guilds.roles(db, row["id"])]}
 
 
-def owner_number(db: Database, account_id: str) -> str:
-    row = db.execute("SELECT number FROM accounts WHERE id = ?", (account_id,)).fetchone()
-    return str(row[0]) if row is not None else ""
+def number_of(db: Database, account_id: str) -> str:
+    """An account's MaxChat id: its number, as digits."""
+    account = directory.account(db, account_id)
+    return str(account["number"]) if account is not None else ""
 
 
 def member(row: dict) -> dict:

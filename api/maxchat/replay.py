@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from api.maxchat.dispatch import Dispatch, dispatches
 from api.runtime import Runtime
 from domain.guilds import Guild
+from projections import guilds
 
 MAX_REPLAY = 50_000  # events: past this a session is better off identifying again
 CHUNK = 1_000
@@ -23,8 +24,7 @@ def missed(runtime: Runtime, account_id: str, seq: int, head: int
             break
         events += [(mapper.to_domain_event(n), n.id) for n in notifications]
         start = notifications[-1].id + 1
-    visible = {row[0] for row in db.execute(
-        "SELECT guild_id FROM members WHERE user_id = ? AND position <= ?", (account_id, seq))}
+    visible = guilds.joined_by(db, account_id, seq)
     visible |= {event.guild_id for event, _ in events
                 if isinstance(event, Guild.MemberLeft) and event.user_id == account_id}
     for event, position in events:
