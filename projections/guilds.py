@@ -139,6 +139,11 @@ def channels(db: Database, guild_id: str) -> list[dict]:
         "SELECT * FROM channels WHERE guild_id = ? ORDER BY position, id", (guild_id,))]
 
 
+def channel(db: Database, channel_id: str) -> dict | None:
+    row = db.execute("SELECT * FROM channels WHERE id = ?", (channel_id,)).fetchone()
+    return dict(row) if row is not None else None
+
+
 def roles(db: Database, guild_id: str) -> list[dict]:
     return [{**dict(row), "permissions": orjson.loads(row["permissions"])} for row in db.execute(
         "SELECT * FROM roles WHERE guild_id = ? ORDER BY position, id", (guild_id,))]

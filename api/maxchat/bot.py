@@ -35,7 +35,7 @@ from api.maxchat.schemas import (
 from api.params import Params, documented
 from api.responses import JSON
 from api.runtime import Runtime
-from projections import apps, guilds
+from projections import apps
 
 router = APIRouter(tags=["MaxChat: bot routes"], route_class=MaxChatRoute)
 B = "/api/bot"
@@ -83,7 +83,7 @@ async def profile(bot: BotCaller, body: Params[Profile], runtime: CurrentRuntime
             runtime.app.change_profile(unit, bot["id"], field, "", value)
 
     await runtime.writer.run(command)
-    return ok(user=render.user(apps.person(runtime.db, bot["id"]) or {}))
+    return ok(user=render.user(apps.person(runtime.db, bot["id"])))
 
 
 @router.post(B + "/roles/add", response_model=MaxChatOk, openapi_extra=documented(MemberRole))
@@ -144,25 +144,17 @@ async def _remove(runtime: Runtime, actor: str, body: RemoveMember, why: str) ->
              openapi_extra=documented(CreateChannel))
 async def create_channel(bot: BotCaller, body: Params[CreateChannel],
                          runtime: CurrentRuntime) -> JSON:
-    return ok(channel=await _channel(runtime, bot["id"], body.server_id, None, body.name,
-                                     body.type, body.topic))
+    return ok(channel=await servers.set_channel(runtime, bot["id"], body.server_id, None,
+                                                body.name, body.type, body.topic, True))
 
 
 @router.post(B + "/channels/edit", response_model=MaxChatChannelAnswer,
              openapi_extra=documented(EditChannel))
 async def edit_channel(bot: BotCaller, body: Params[EditChannel],
                        runtime: CurrentRuntime) -> JSON:
-    return ok(channel=await _channel(runtime, bot["id"], body.server_id, body.channel_id,
-                                     body.name, None, body.topic))
-
-
-async def _channel(runtime: Runtime, actor: str, server_id: str, channel_id: str | None,
-                   name: str | None, kind: str | None, topic: str | None) -> dict:
-    app = runtime.app
-    made = await runtime.writer.run(lambda unit: app.set_channel(
-        unit, app.guild(unit, server_id, actor, True), actor, channel_id, name, kind, topic))
-    return render.channel(next(c for c in guilds.channels(runtime.db, server_id)
-                               if c["id"] == made))
+    return ok(channel=await servers.set_channel(runtime, bot["id"], body.server_id,
+                                                body.channel_id, body.name, None, body.topic,
+                                                True))
 
 
 @router.post(B + "/channels/delete", response_model=MaxChatOk,

@@ -79,12 +79,18 @@ async def channels(server_id: str, user: Human, runtime: CurrentRuntime) -> JSON
              openapi_extra=documented(NewChannel))
 async def create_channel(server_id: str, user: Human, body: Params[NewChannel],
                          runtime: CurrentRuntime) -> JSON:
+    return ok(201, channel=await set_channel(runtime, user["id"], server_id, None, body.name,
+                                             body.type, body.topic))
+
+
+async def set_channel(runtime: Runtime, actor: str, server_id: str, channel_id: str | None,
+                      name: str | None, kind: str | None, topic: str | None,
+                      is_bot: bool = False) -> dict:
+    """Creates (no `channel_id`) or edits a channel; answers it as it is now."""
     app = runtime.app
-    channel_id = await runtime.writer.run(lambda unit: app.set_channel(
-        unit, app.guild(unit, server_id, user["id"]), user["id"], None, body.name, body.type,
-        body.topic))
-    found = next(c for c in guilds.channels(runtime.db, server_id) if c["id"] == channel_id)
-    return ok(201, channel=render.channel(found))
+    made = await runtime.writer.run(lambda unit: app.set_channel(
+        unit, app.guild(unit, server_id, actor, is_bot), actor, channel_id, name, kind, topic))
+    return render.channel(guilds.channel(runtime.db, made) or {})
 
 
 @router.get(P + "/members", response_model=MaxChatMembers)
