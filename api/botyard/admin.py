@@ -4,12 +4,13 @@ from fastapi import APIRouter
 
 from api.botyard import config, render
 from api.botyard.auth import Admin
+from api.botyard.chats import botyard_bot
 from api.botyard.errors import BotyardError, BotyardNotice, BotyardRoute, said
 from api.botyard.schemas import BotyardCreatedBot, BotyardKey, BotyardNewBot
 from api.deps import CurrentRuntime
 from api.params import Params, documented
 from api.responses import JSON
-from domain.botyard import BOT_NOT_FOUND, SCHEME
+from domain.botyard import SCHEME
 from domain.ids import AccountId
 from projections import bots, directory
 
@@ -28,7 +29,7 @@ async def create_bot(_: Admin, body: Params[BotyardNewBot], runtime: CurrentRunt
 @router.delete("/v1/admin-api/bot/{bot_id}", response_model=BotyardNotice)
 async def delete_bot(bot_id: str, _: Admin, runtime: CurrentRuntime) -> JSON:
     """Also revokes its key (every token of the bot), commands and webhook (decision 5)."""
-    _known(runtime, bot_id)
+    botyard_bot(runtime, bot_id)
     await runtime.writer.run(lambda unit: runtime.app.delete_bot(unit, AccountId(bot_id)))
     return said("Bot deleted.")
 
@@ -44,7 +45,7 @@ async def get_key(bot_id: str, _: Admin, runtime: CurrentRuntime) -> JSON:
 @router.put("/v1/admin-api/bot/{bot_id}/key", response_model=BotyardKey)
 async def reset_key(bot_id: str, _: Admin, runtime: CurrentRuntime) -> JSON:
     """A new key; the old one is refused from the next request on."""
-    _known(runtime, bot_id)
+    botyard_bot(runtime, bot_id)
     key = await runtime.writer.run(
         lambda unit: runtime.app.reset_botyard_key(unit, AccountId(bot_id)))
     return JSON({"key": key})
@@ -58,8 +59,3 @@ async def reload_config(_: Admin, runtime: CurrentRuntime) -> JSON:
     except config.ConfigError as error:
         raise BotyardError(500, str(error)) from None
     return said("Config reloaded.")
-
-
-def _known(runtime, bot_id: str) -> None:
-    if not bots.shown(runtime.db, SCHEME, bot_id):
-        raise BotyardError(404, BOT_NOT_FOUND)

@@ -27,7 +27,6 @@ from api.params import DOCUMENTED, Params, ParamsError, documented, read_body
 from api.responses import JSON
 from api.runtime import Runtime
 from domain.bots import DEFAULT_SCOPE
-from domain.botyard import SCHEME
 from domain.errors import invalid
 from domain.ids import aggregate_id
 from projections import bots, outbox, updates
@@ -39,10 +38,7 @@ WEBHOOK_NOT_FOUND = "Webhook not found."
 
 
 def shown(runtime: Runtime, bot_id: str) -> dict:
-    found = bots.shown(runtime.db, SCHEME, bot_id)
-    if not found:
-        raise BotyardError(404, "Bot not found.")
-    return render.bot(found[0])
+    return render.bot(chats.botyard_bot(runtime, bot_id))
 
 
 @router.get("/v1/bot-api/bot", response_model=BotyardBot)

@@ -8,11 +8,20 @@ from api.botyard import render
 from api.botyard.errors import BotyardError
 from api.botyard.schemas import BotyardNewMessage
 from api.runtime import Runtime
+from domain.botyard import BOT_NOT_FOUND, SCHEME
 from domain.chats import CHAT_NOT_FOUND, ChatMessage
 from domain.ids import AccountId
-from projections import chats, files
+from projections import bots, chats, files
 
 DEFAULT_PAGE, DEFAULT_LIMIT = 1, 20
+
+
+def botyard_bot(runtime: Runtime, bot_id: str) -> dict:
+    """A Botyard bot (one with a key: a deleted bot has none), or Botyard's 404."""
+    found = bots.shown(runtime.db, SCHEME, bot_id) if bot_id else []
+    if not found:
+        raise BotyardError(404, BOT_NOT_FOUND)
+    return found[0]
 
 
 def required_query(name: str) -> dict:

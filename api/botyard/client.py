@@ -22,19 +22,11 @@ from api.botyard.schemas import (
 from api.deps import CurrentRuntime
 from api.params import Params, documented
 from api.responses import JSON
-from api.runtime import Runtime
-from domain.botyard import BOT_NOT_FOUND, SCHEME
+from domain.botyard import SCHEME
 from projections import bots
 from projections import chats as rooms
 
 router = APIRouter(tags=["Botyard: client API"], route_class=BotyardRoute)
-
-
-def botyard_bot(runtime: Runtime, bot_id: str) -> dict:
-    found = bots.shown(runtime.db, SCHEME, bot_id) if bot_id else []
-    if not found:
-        raise BotyardError(404, BOT_NOT_FOUND)
-    return found[0]
 
 
 @router.get("/v1/client-api/service-info", response_model=BotyardService)
@@ -69,12 +61,12 @@ async def list_bots(runtime: CurrentRuntime) -> JSON:
 
 @router.get("/v1/client-api/bot/{bot_id}", response_model=BotyardBot)
 async def get_bot(bot_id: str, runtime: CurrentRuntime) -> JSON:
-    return JSON(render.bot(botyard_bot(runtime, bot_id)))
+    return JSON(render.bot(chats.botyard_bot(runtime, bot_id)))
 
 
 @router.get("/v1/client-api/bot/{bot_id}/commands", response_model=list[BotyardCommand])
 async def bot_commands(bot_id: str, _: CurrentUser, runtime: CurrentRuntime) -> JSON:
-    return JSON(commands(runtime, botyard_bot(runtime, bot_id)["id"]))
+    return JSON(commands(runtime, chats.botyard_bot(runtime, bot_id)["id"]))
 
 
 @router.post("/v1/client-api/chat", status_code=201, response_model=BotyardChat,
@@ -84,7 +76,7 @@ async def open_chat(user: CurrentUser, body: Params[BotyardNewChat],
     """At most 10 rooms per user and bot, counted in the log."""
     if not body.bot_id:
         raise BotyardError(400, "bot id must not be empty")
-    bot_id = botyard_bot(runtime, body.bot_id)["id"]
+    bot_id = chats.botyard_bot(runtime, body.bot_id)["id"]
     chat_id = await runtime.writer.run(lambda unit: runtime.app.open_chat(unit, user["id"],
                                                                          bot_id))
     return JSON({"id": chat_id, "userId": user["id"], "botId": bot_id}, status_code=201)
@@ -94,7 +86,7 @@ async def open_chat(user: CurrentUser, body: Params[BotyardNewChat],
             openapi_extra=chats.required_query("bot_id"))
 async def list_chats(user: CurrentUser, request: Request, runtime: CurrentRuntime) -> JSON:
     bot_id = chats.required(request, "bot_id", "Bot ID is required.")
-    botyard_bot(runtime, bot_id)
+    chats.botyard_bot(runtime, bot_id)
     return JSON([render.chat(row) for row in rooms.rooms(runtime.db, user["id"], bot_id)])
 
 
