@@ -22,6 +22,7 @@ from domain.chats import ChatCommands
 from domain.clock import Clock, utc_now
 from domain.files import FileCommands
 from domain.guilds import Guild
+from domain.humans import HumanCommands
 from domain.ids import Ids
 from domain.recorder import TOPIC as GROUP_RECORDER
 from domain.transcoder import OrjsonTranscoder
@@ -51,10 +52,11 @@ def _logged(write: Callable[[], object], positions: Sequence[int]) -> None:
         log.exception("snapshot failed", extra={"positions": list(positions)})
 
 
-class Botbus(BotyardCommands, AppCommands, ChatCommands, FileCommands, WebhookCommands,
-             Application):
-    """Accounts and profiles come with BotyardCommands and AppCommands (MaxChat's, with its
-    servers), messaging with ChatCommands: each dialect's commands build on the shared ones."""
+class Botbus(BotyardCommands, AppCommands, HumanCommands, ChatCommands, FileCommands,
+             WebhookCommands, Application):
+    """Accounts and profiles come with BotyardCommands, AppCommands (MaxChat's, with its
+    servers) and HumanCommands, messaging with ChatCommands: each dialect's commands build on
+    the shared ones."""
 
     name = "botbus"
     snapshotting_intervals: ClassVar = {UpdateQueue: 100, Webhook: 100, Guild: 100}

@@ -5,9 +5,10 @@ from functools import singledispatch
 
 from sqlite_utils import Database
 
-from domain.apps import App, GatewaySession
+from domain.apps import App
 from domain.bots import Bot
 from domain.clock import millis
+from domain.humans import GatewaySession
 from domain.ids import ulid_of
 from domain.users import User
 
