@@ -15,8 +15,18 @@ $(STAMP): pyproject.toml
 run: $(STAMP)
 	$(BIN)/botbus serve
 
+# The same end-to-end suites again with every test server's log in PostgreSQL (a throwaway
+# cluster of the tests' own, tests/postgres.py): the core flows of each dialect (sending, long
+# polling, webhooks, the gateway, restarts and crashes), about 4 minutes on 2 cores.
+POSTGRES_SUITES := tests/e2e/test_featherchat_bots.py tests/e2e/test_featherchat_users.py \
+	tests/e2e/test_live_sockets.py tests/e2e/test_crash.py \
+	tests/telegram/test_surface_updates.py tests/telegram/test_webhooks.py tests/telegram/test_ptb.py \
+	tests/botyard/test_routes.py tests/botyard/test_webhooks.py tests/botyard/test_sessions.py \
+	tests/maxchat/test_gateway.py tests/maxchat/test_bot_routes.py
+
 test: $(STAMP)
 	$(BIN)/python -m pytest
+	BOTBUS_TEST_POSTGRES=1 $(BIN)/python -m pytest -q $(POSTGRES_SUITES)
 
 check: $(STAMP)
 	$(BIN)/python -m ruff check domain projections api replay bench tests

@@ -34,6 +34,7 @@ from api.responses import JSON
 from api.runtime import Runtime
 from api.settings import Settings
 from api.telegram import routes as telegram
+from domain.logstore import shown
 
 log = logging.getLogger(__name__)
 DESCRIPTION = """One event log behind featherChat, Telegram, Botyard and MaxChat.
@@ -91,7 +92,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI):
         runtime, new_admin_key = Runtime.start(settings.data, settings.ack_timeout,
-                                                    settings.max_upload_bytes)
+                                               settings.max_upload_bytes, settings.log_url)
         await runtime.return_in_flight()
         runtime.limits = RateLimits(settings.telegram_rate_limit,
                                     settings.telegram_chat_rate_limit)
@@ -101,7 +102,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                   file=sys.stdout, flush=True)
         app.state.runtime = runtime
         print(f"botbus: serving http://{settings.host}:{settings.port}/ (API reference at /docs),"
-              f" data in {settings.data}", file=sys.stdout, flush=True)
+              f" data in {settings.data}"
+              + (f", log in {shown(settings.log_url)}" if settings.log_url else ""),
+              file=sys.stdout, flush=True)
         yield
         await runtime.stop()
 

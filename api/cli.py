@@ -1,5 +1,6 @@
 """The `botbus` command: `botbus serve`, and `botbus replay ...` (the replay tool)."""
 import argparse
+import importlib.util
 import signal
 import sys
 from pathlib import Path
@@ -19,13 +20,17 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument("--host", help="default $BOTBUS_HOST or 127.0.0.1")
     serve.add_argument("--port", type=int, help="default $BOTBUS_PORT or 7700")
     serve.add_argument("--data", type=Path, help="default $BOTBUS_DATA or ./data")
+    serve.add_argument("--log", dest="log_url", metavar="URL",
+                       help="the event log in PostgreSQL (postgresql://user@host:port/db),"
+                            " shared by every node; default $BOTBUS_LOG_URL, else SQLite"
+                            " in the data directory")
     serve.add_argument("--log-level", type=str.lower, choices=LOG_LEVELS,
                        help="default $BOTBUS_LOG_LEVEL or warning")
     commands.add_parser("replay", help="audit the log, rebuild or verify projections",
                         add_help=False)
     args = parser.parse_args(argv)
     settings = Settings()
-    for name in ("host", "port", "data", "log_level"):
+    for name in ("host", "port", "data", "log_url", "log_level"):
         if getattr(args, name) is not None:
             setattr(settings, name, getattr(args, name))
     return serve_forever(settings)
@@ -37,12 +42,23 @@ def serve_forever(settings: Settings) -> int:
     from api.app import create_app
     from api.botyard import config as botyard_config
     from api.serving import Graceful, share_the_gil
+    from domain.logstore import LogUrlError, postgres_env
     from projections.db import DataDirInUse, lock_data_dir
 
     if settings.log_level.lower() not in LOG_LEVELS:  # before the data directory is touched
         print(f"botbus: unknown log level {settings.log_level!r}; use one of:"
               f" {', '.join(LOG_LEVELS)}", file=sys.stderr)
         return 2
+    if settings.log_url:
+        try:
+            postgres_env(settings.log_url)
+        except LogUrlError as error:
+            print(f"botbus: --log: {error}", file=sys.stderr)
+            return 2
+        if importlib.util.find_spec("psycopg") is None:
+            print("botbus: a PostgreSQL log needs the postgres extra:"
+                  " pip install 'botbus[postgres]'", file=sys.stderr)
+            return 2
     try:  # a broken Botyard config file stops the start, saying why
         botyard_config.load()
     except botyard_config.ConfigError as error:

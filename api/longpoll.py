@@ -2,8 +2,10 @@
 updates a read holds until its confirmation lands."""
 import asyncio
 import logging
+import math
+import time
 from collections import defaultdict
-from collections.abc import Collection, Iterable, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator
 from contextlib import contextmanager
 
 from domain.callbacks import Callback
@@ -43,18 +45,19 @@ class Waiters:
 
 class Polls:
     """One long poll per queue, as Telegram allows: a newer poll ends the older one (which
-    answers 409), so two bot instances never share one queue's updates unnoticed."""
+    answers 409), so two bot instances never share one queue's updates unnoticed. On a shared
+    log, a poll is `announce`d to the other nodes, which end their older one for it."""
 
-    def __init__(self) -> None:
+    def __init__(self, announce: Callable[[str, float], object] | None = None) -> None:
         self._current: dict[str, Poll] = {}
+        self.announce = announce
 
     @contextmanager
     def start(self, address: str, woken: asyncio.Event) -> Iterator["Poll"]:
-        older = self._current.get(address)
-        if older is not None:
-            older.superseded = True
-            older.woken.set()
+        self.started_elsewhere(address, math.inf)
         poll = self._current[address] = Poll(woken)
+        if self.announce is not None:
+            self.announce(address, poll.started)
         try:
             yield poll
         finally:
@@ -62,9 +65,19 @@ class Polls:
                 del self._current[address]
 
 
+    def started_elsewhere(self, address: str, started: float) -> None:
+        """A poll of this queue started at `started` (another node's clock): an older one here
+        answers 409."""
+        older = self._current.get(address)
+        if older is not None and older.started < started:
+            older.superseded = True
+            older.woken.set()
+
+
 class Poll:
     def __init__(self, woken: asyncio.Event) -> None:
         self.woken, self.superseded = woken, False
+        self.started = time.time()
 
 
 class Taken:

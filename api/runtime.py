@@ -5,7 +5,7 @@ import logging
 from collections.abc import Awaitable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 from uuid import UUID
 
 from sqlite_utils import Database
@@ -17,15 +17,20 @@ from api.callers import Callers
 from api.filestore import FileStore
 from api.longpoll import Polls, Taken, Waiters, addresses_touched
 from api.maxchat.fanout import Fanout
+from api.presence import Presence
 from api.ratelimit import RateLimits
 from api.secrets import Secrets, load_or_create
 from api.sockets import Sockets
 from api.webhooks import Deliveries
 from api.writer import Writer
 from domain.application import Botbus
+from domain.logstore import is_shared, log_identity
 from projections import directory, updates
-from projections.db import PROJECTIONS_FILE, lock_data_dir, open_projections
+from projections.db import PROJECTIONS_FILE, discard_if_foreign, lock_data_dir, open_projections
 from projections.projector import Applied, Projector
+
+if TYPE_CHECKING:
+    from api.cluster import Node
 
 log = logging.getLogger(__name__)
 RESTARTED = "server restarted before acknowledgement"
@@ -49,14 +54,20 @@ class Runtime:
     sessions: Sessions = field(default_factory=Sessions)  # Botyard's web users
     webhooks: Deliveries = field(init=False)
     gateway: Fanout = field(init=False)
+    node: "Node | None" = None  # on a shared log (PostgreSQL): this node's part in it
+    returning: asyncio.Future | None = None  # shared: in-flight pushes returned later
     stopping: bool = False
 
     @classmethod
-    def start(cls, data: Path, ack_timeout: float = 30.0, max_upload: int = 2 << 30
-              ) -> tuple["Runtime", str | None]:
+    def start(cls, data: Path, ack_timeout: float = 30.0, max_upload: int = 2 << 30,
+              log_url: str = "") -> tuple["Runtime", str | None]:
         lock = lock_data_dir(data)
-        secrets, new_admin_key = load_or_create(data)
-        app = Botbus.open(data)
+        app = Botbus.open(data, log_url or None)
+        node = join(app) if is_shared(log_url) else None
+        if node is not None:
+            discard_if_foreign(data, log_identity(app.env))
+        secrets, new_admin_key = load_or_create(
+            data, node.leases.shared_secrets if node is not None else None)
         app.key_secret = secrets.bot_key_secret
         loop = asyncio.get_running_loop()
         projector = Projector(app.recorder, app.mapper,
@@ -78,33 +89,70 @@ class Runtime:
             callers.forget(events)  # first: a revoked token is refused from now on
             touched = addresses_touched(events)
             waiters.wake(touched)
-            sockets.deliver(db, events)
+            sockets.deliver(db, batch, writer.mine)
             sockets.notify(db, batch)
             if started:
                 started[0].webhooks.applied(events, touched)
                 started[0].gateway.applied(batch)
+            if writer.recorded_here:
+                writer.recorded_here.difference_update(position for _, position in batch)
 
         started: list[Runtime] = []
 
         writer = Writer(app, projector, loop, on_applied)
+        writer.shared = node is not None
         writer.catch_up()
         app.ids.observe(directory.highest_number(db))
         writer.start()
         runtime = cls(app, writer, db, waiters, sockets, secrets, lock, callers, Taken(), Polls(),
-                      FileStore(data, max_upload))
+                      FileStore(data, max_upload), node=node)
         runtime.webhooks = Deliveries(runtime)
         runtime.gateway = Fanout(db)
         started.append(runtime)
+        if node is not None:  # from here on, other nodes' appends reach every listener
+            runtime.join(node)
         return runtime, new_admin_key
 
-    async def return_in_flight(self) -> None:
-        """Pushes the last run made and no client acknowledged go back to their queues."""
-        message_ids = [UUID(m) for m in updates.in_flight(self.db)]
+    def join(self, node: "Node") -> None:
+        """Other nodes' appends, long polls and sockets reach this node from here on."""
+        loop = self.writer.loop
+        self.polls.announce = lambda address, started: node.signal(
+            loop, {"poll": address, "started": started})
+        presence = self.sockets.presence = Presence(lambda signal: node.signal(loop, signal))
+        node.follow(getattr(self.app.recorder, "channel_name", ""),
+                    self.writer.appended_elsewhere,
+                    lambda sender, signal: loop.call_soon_threadsafe(
+                        self.signalled, sender, signal),
+                    lambda alive: loop.call_soon_threadsafe(presence.alive, alive))
+        presence.hello()
+
+    def signalled(self, sender: int, signal: dict) -> None:
+        """Another node's signal: a long poll it started, the sockets it holds."""
+        if "poll" in signal:
+            self.polls.started_elsewhere(signal["poll"], signal["started"])
+        elif self.sockets.presence is not None:
+            self.sockets.presence.heard(sender, signal, self.sockets.online_here)
+
+    async def return_in_flight(self, among: set[str] | None = None) -> None:
+        """Pushes the last run made and no client acknowledged go back to their queues. On a
+        shared log some are other nodes' and still in the air: only those still unanswered
+        an ack timeout later go back (a live node settles its own by then)."""
+        in_flight = updates.in_flight(self.db)
+        if self.node is not None and among is None:
+            self.returning = asyncio.ensure_future(self._return_later(set(in_flight)))
+            return
+        message_ids = [UUID(m) for m in in_flight if among is None or m in among]
         if message_ids:
             await self.writer.run(lambda unit: [
                 self.app.requeue_message(unit, m, RESTARTED) for m in message_ids])
             log.info("returned unacknowledged pushes to their queues",
                      extra={"messages": len(message_ids)})
+
+    async def _return_later(self, among: set[str]) -> None:
+        if among:
+            await asyncio.sleep(self.sockets.ack_timeout + 1.0)
+            if not self.stopping:
+                await self.return_in_flight(among)
 
     def begin_stop(self) -> None:
         """SIGTERM: parked long polls answer now, sockets close (1012), pushes requeued."""
@@ -115,9 +163,13 @@ class Runtime:
 
     async def stop(self) -> None:
         self.begin_stop()
+        if self.returning is not None:
+            self.returning.cancel()
         await self.webhooks.stop()
         await self.sockets.drain()  # the requeues they report go through the writer
         self.writer.stop()
+        if self.node is not None:
+            self.node.close()
         self.app.close()
         self.db.close()
         self.lock.close()
@@ -140,3 +192,9 @@ class Runtime:
         return 503, {"ok": False, "description": "; ".join(problems),
                      "log_position": writer.last_recorded,
                      "read_models": dict(projector.positions), "faults": projector.faults}
+
+
+def join(app: Botbus) -> "Node":
+    """Imported here: psycopg is only installed with the `postgres` extra."""
+    from api.cluster import Node
+    return Node.join(app)

@@ -7,12 +7,14 @@ keeps only their hashes; a data directory from before it gets one on its next st
 import json
 import os
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 from domain.tokens import hash_token
 
 FILE = "secrets.json"
+Shared = Callable[[dict], dict]
 
 
 @dataclass(frozen=True)
@@ -22,16 +24,23 @@ class Secrets:
     bot_key_secret: bytes = b""
 
 
-def load_or_create(data_dir: Path) -> tuple[Secrets, str | None]:
-    """Returns the secrets and, on the first start only, the new admin key to print."""
+def load_or_create(data_dir: Path, shared: Shared | None = None
+                   ) -> tuple[Secrets, str | None]:
+    """Returns the secrets and, on the first start only, the new admin key to print. Nodes
+    of one shared log keep theirs in it (`shared`: keeps what it is given unless another
+    node's are already there, and returns those kept), not in their data directories."""
     path, new_key = data_dir / FILE, None
-    if path.exists():
+    if shared is not None:  # a log moved from one node keeps that node's secrets
+        stored = shared(json.loads(path.read_text()) if path.exists() else _new())
+        new_key = stored.pop("new_admin_key", None)
+    elif path.exists():
         stored = json.loads(path.read_text())
+        if "bot_key_secret" not in stored:  # from before bot keys were derived
+            stored["bot_key_secret"] = secrets.token_urlsafe(48)
+            _write(path, stored)
     else:
-        new_key = secrets.token_urlsafe(32)
-        stored = {"admin_key_sha256": hash_token(new_key), "jwt_key": secrets.token_urlsafe(48)}
-    if "bot_key_secret" not in stored:
-        stored["bot_key_secret"] = secrets.token_urlsafe(48)
+        stored = _new()
+        new_key = stored.pop("new_admin_key")
         _write(path, stored)
     env_admin, env_jwt = os.environ.get("ADMIN_SECRET_KEY"), os.environ.get("JWT_SECRET_KEY")
     return Secrets(
@@ -39,6 +48,13 @@ def load_or_create(data_dir: Path) -> tuple[Secrets, str | None]:
         jwt_key=env_jwt or stored["jwt_key"],
         bot_key_secret=stored["bot_key_secret"].encode(),
     ), (None if env_admin else new_key)
+
+
+def _new() -> dict:
+    """A new set; the admin key itself travels only to be printed once, never stored."""
+    key = secrets.token_urlsafe(32)
+    return {"admin_key_sha256": hash_token(key), "jwt_key": secrets.token_urlsafe(48),
+            "bot_key_secret": secrets.token_urlsafe(48), "new_admin_key": key}
 
 
 def _write(path: Path, stored: dict) -> None:

@@ -14,6 +14,8 @@ class Settings:
     host: str = field(default_factory=lambda: os.environ.get("BOTBUS_HOST", "127.0.0.1"))
     port: int = field(default_factory=lambda: _env_int("BOTBUS_PORT", 7700))
     data: Path = field(default_factory=lambda: Path(os.environ.get("BOTBUS_DATA", "./data")))
+    log_url: str = field(  # the log in PostgreSQL, shared by nodes; empty: SQLite in `data`
+        default_factory=lambda: os.environ.get("BOTBUS_LOG_URL", ""))
     max_body_bytes: int = field(
         default_factory=lambda: _env_int("BOTBUS_MAX_BODY_BYTES", 1 << 20))
     max_upload_bytes: int = field(  # a multipart body (files): telegram.md decision 8

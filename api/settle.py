@@ -10,6 +10,7 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 from uuid import UUID
 
@@ -42,9 +43,11 @@ class Settling:
         self._retry = 0.0
         self._retry_timer: asyncio.TimerHandle | None = None
 
-    def _settle(self, outcomes: list[Outcome], recorded: Applied = ()) -> None:
-        """Project what was recorded (or catch up, after a failure), then answer: failures at
-        once, successes once readable; listeners hear of every batch that was applied."""
+    def _settle(self, outcomes: list[Outcome], recorded: Applied = (),
+                catch_up: bool = False) -> None:
+        """Project what was recorded (or catch up: after a failure, or with what other nodes
+        appended), then answer: failures at once, successes once readable; listeners hear of
+        every batch that was applied."""
         deadline = time.monotonic() + self.answer_within
         for outcome in outcomes:
             if outcome.error is None:
@@ -54,8 +57,8 @@ class Settling:
         applied: list[Applied] = []
         faults_before = len(self.projector.faults)
         try:
-            if self.behind:
-                self.projector.catch_up(on_batch=applied.append)
+            if self.behind or catch_up:
+                self.projector.catch_up(on_batch=partial(self._caught_up, applied))
             else:
                 self.projector.apply_recorded(recorded, on_batch=applied.append)
             self.behind, self._retry = False, 0.0
@@ -75,6 +78,10 @@ class Settling:
             self._parked = [o for o in self._parked if o.deadline > now]
         if applied or answers:
             self._answer(applied, answers)
+
+    def _caught_up(self, applied: list[Applied], batch: Applied) -> None:
+        """Events read back from the log, some perhaps appended by other nodes."""
+        applied.append(batch)
 
     def _retry_later(self) -> None:
         if self._retry_timer is None:

@@ -19,6 +19,7 @@ from sqlite_utils import Database
 from starlette.websockets import WebSocket
 
 from api.feather import render
+from api.presence import Presence
 from domain.callbacks import Callback
 from domain.messages import Message
 from projections import updates
@@ -43,14 +44,23 @@ class Sockets:
         self._open: dict[str, set[Live]] = {}
         self._holders: dict[str, set[Live]] = {}  # message id → sockets it awaits an ack on
         self._tasks: set[asyncio.Task] = set()
+        self._later: set[asyncio.Future] = set()  # checks due an ack timeout from now
         self._on_missed, self._on_received = on_missed, on_received
         self.ack_timeout = ack_timeout
+        self.presence: Presence | None = None  # on a shared log: the other nodes' sockets
 
     def is_online(self, address: str) -> bool:
-        return bool(self._open.get(address))
+        """A socket here, or on another node of a shared log."""
+        return bool(self._open.get(address)) or (
+            self.presence is not None and self.presence.elsewhere(address))
+
+    def online_here(self) -> list[str]:
+        return list(self._open)
 
     def add(self, address: str, socket: WebSocket) -> Live:
         live = Live(address, socket)
+        if address not in self._open and self.presence is not None:
+            self.presence.opened(address)
         self._open.setdefault(address, set()).add(live)
         return live
 
@@ -68,6 +78,8 @@ class Sockets:
         sockets.discard(live)
         if not sockets:
             del self._open[live.address]
+            if self.presence is not None:
+                self.presence.closed(live.address)
         if live.timer is not None:
             live.timer.cancel()
         orphans = []
@@ -97,15 +109,21 @@ class Sockets:
                 other.pending.pop(message_id, None)
             self.spawn(self._on_received(UUID(message_id), live.address))
 
-    def deliver(self, db: Database, events: Sequence[object]) -> None:
-        for event in events:
+    def deliver(self, db: Database, batch: Sequence[tuple[object, int]],
+                mine: Callable[[int], bool]) -> None:
+        """Pushes messages recorded as delivered (their recipient had a socket somewhere when
+        the command ran) to this node's sockets for them. The node that recorded one gives
+        it back to the queue if nobody could have it: at once if the socket was its own and
+        is gone, else if it is still unacknowledged an ack timeout later."""
+        for event, position in batch:
             if not (isinstance(event, Message.Sent) and event.delivered):
                 continue
             message_id = str(event.originator_id)
             sockets = tuple(self._open.get(event.to, ()))
-            item = updates.in_flight_item(db, message_id)
+            item = updates.in_flight_item(db, message_id) if sockets else None
             if not sockets or item is None:
-                self.spawn(self._on_missed(event.originator_id, "recipient went offline"))
+                if mine(position):
+                    self._missed_unless_elsewhere(db, event)
                 continue
             deadline = time.monotonic() + self.ack_timeout
             for live in sockets:
@@ -115,6 +133,20 @@ class Sockets:
             self._holders[message_id] = set(sockets)
             frame = orjson.dumps(render.inbox_item(item)).decode()
             self.spawn(self._push(sockets, frame))
+
+    def _missed_unless_elsewhere(self, db: Database, event: Message.Sent) -> None:
+        if self.presence is None or not self.presence.elsewhere(event.to):
+            self.spawn(self._on_missed(event.originator_id, "recipient went offline"))
+            return
+
+        async def unless_acknowledged() -> None:
+            await asyncio.sleep(self.ack_timeout + 1.0)
+            if updates.in_flight_item(db, str(event.originator_id)) is not None:
+                await self._on_missed(event.originator_id, "not acknowledged in time")
+
+        later = asyncio.ensure_future(unless_acknowledged())
+        self._later.add(later)
+        later.add_done_callback(self._later.discard)
 
     def notify(self, db: Database, batch: Sequence[tuple[object, int]]) -> None:
         """A bot's edit, delete or answer told to a user online: pushed as it is queued, no
@@ -158,7 +190,10 @@ class Sockets:
             self._arm(live, min(live.pending.values()) - now)
 
     def close_all(self, code: int = RESTARTING) -> None:
-        """The server is stopping: every socket closes, its unacknowledged pushes requeued."""
+        """The server is stopping: every socket closes, its unacknowledged pushes requeued
+        (the later checks are left to the nodes that stay, or this one's restart)."""
+        for later in list(self._later):
+            later.cancel()
         for sockets in list(self._open.values()):
             for live in list(sockets):
                 self.spawn(self._close(live, code, "server stopping"))

@@ -26,6 +26,7 @@ log = logging.getLogger(__name__)
 TIMEOUT = 30.0
 MAX_RETRY_AFTER = 3600
 BATCH = 100
+LEASE_RETRY = 3.0  # how soon a node takes over a webhook whose node died (or, say, stopped)
 
 
 @dataclass(frozen=True)
@@ -60,6 +61,8 @@ class Hook:
     settling: set[int] = field(default_factory=set)  # delivered, the record on its way
     timer: asyncio.TimerHandle | None = None
     pumping: bool = False
+    leased: bool = False  # on a shared log: this node delivers this address's webhooks
+    lease_tried: float = -LEASE_RETRY
 
 
 class Deliveries:
@@ -106,6 +109,8 @@ class Deliveries:
         if hook.timer is not None:
             hook.timer.cancel()
             hook.timer = None
+        if not self._ours(address, hook):
+            return
         found = outbox.webhook(self.runtime.db, address)
         if found is None or self._stopped:
             return
@@ -127,6 +132,24 @@ class Deliveries:
         if soonest is not None:
             hook.timer = asyncio.get_running_loop().call_later(
                 soonest - now, self.wake, [address])
+
+    def _ours(self, address: str, hook: Hook) -> bool:
+        """Exactly one node delivers an address's webhooks: the one holding its lease, held
+        until that node's connection to PostgreSQL ends. Another tries again every few
+        seconds, and once it has the lease reads what the previous holder recorded first."""
+        node = self.runtime.node
+        if node is None or hook.leased:
+            return True
+        now = time.monotonic()
+        if now - hook.lease_tried >= LEASE_RETRY:
+            hook.lease_tried = now
+            if node.leases.take(f"webhook:{address}"):
+                hook.leased = True
+                self.runtime.writer.follow()
+                return True
+        hook.timer = asyncio.get_running_loop().call_later(
+            hook.lease_tried + LEASE_RETRY - now, self.wake, [address])
+        return False
 
     async def _deliver(self, address: str, hook: Hook, found: dict, update_id: int,
                        attempt: int) -> None:

@@ -28,7 +28,8 @@ from typing import Any, NamedTuple, TypeVar
 
 from eventsourcing.persistence import IntegrityError
 
-from api.settle import NOT_YET_READABLE, Outcome, Settling
+from api.follow import Following
+from api.settle import NOT_YET_READABLE, Outcome
 from domain.application import Botbus, Prepared
 from domain.errors import DomainError, conflict, unavailable
 from domain.unit import Unit
@@ -43,6 +44,10 @@ class Item(NamedTuple):
     command: Callable[[Unit], Any]
     future: asyncio.Future
     lazy: bool
+    attempt: int = 0  # how often it lost a race for an aggregate to another node
+
+
+RETRIES = 3  # a command that keeps losing races answers 409
 
 
 class Writing(NamedTuple):
@@ -55,12 +60,12 @@ class Writing(NamedTuple):
     recorded: Future
 
 
-class Writer(Settling):
+class Writer(Following):
     def __init__(self, app: Botbus, projector: Projector, loop: asyncio.AbstractEventLoop,
                  on_applied: Callable[[Applied], None], max_batch: int = 500,
                  answer_within: float = 10.0, linger: float = 0.005) -> None:
-        super().__init__(projector, loop, on_applied, answer_within)
-        self.app, self.max_batch, self.linger = app, max_batch, linger
+        super().__init__(app, projector, loop, on_applied, answer_within)
+        self.max_batch, self.linger = max_batch, linger
         self.failure: BaseException | None = None  # what stopped the writer, if anything
         self.last_recorded = 0
         self._waiting: deque[Item] = deque()
@@ -107,19 +112,6 @@ class Writer(Settling):
         self._eager += not lazy
         self._kick()
         return future
-
-    def catch_up(self) -> None:
-        """Before serving: apply what an earlier run left unprojected (a crash between save
-        and projection, a read model replayed after its VERSION changed). Nobody listens yet,
-        and those events' live pushes belonged to sockets of that earlier run: no listeners.
-        A failure here is loud but never stops the start: the writer retries once running."""
-        self.last_recorded = self.app.recorder.max_notification_id() or 0
-        try:
-            self.projector.catch_up()
-        except Exception:  # noqa: BLE001 - /health shows it; retried with backoff
-            log.exception("projections cannot catch up with the log at start")
-            self.behind = True
-            self._retry_later()
 
     def _stopped(self) -> DomainError:
         if self.failure is None:
@@ -197,9 +189,12 @@ class Writer(Settling):
         try:
             ids = writing.recorded.result()
         except IntegrityError:
-            writing.unit.abandon()
+            writing.unit.abandon()  # so its aggregates are read again from the log
             if len(writing.batch) > 1:
                 return self._again_alone(writing.batch)
+            item = writing.batch[0]
+            if item.attempt < RETRIES:  # another node wrote first: run it on the new state
+                return self._again_alone([item._replace(attempt=item.attempt + 1)])
             retry = conflict("conflicting change, try again")
             outcomes = [Outcome(o.future, error=retry) for o in outcomes]
         except Exception as failure:  # noqa: BLE001 - e.g. disk full: every request hears
@@ -210,7 +205,10 @@ class Writer(Settling):
             recorded = self.app.finish(writing.prepared, ids, later=self._later)
             if recorded:
                 self.last_recorded = recorded[-1][1]
+            if self.shared:
+                self.recorded_here.update(ids)
         self._settle(outcomes, recorded)
+        self._written_then_follow()
         self._kick()
 
     def _again_alone(self, batch: list[Item]) -> None:

@@ -4,8 +4,7 @@ validates first, then records events in a Unit, so a failed command records noth
 writer (`api/writer.py`) saves a whole batch of units' aggregates in one transaction.
 """
 import logging
-import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
@@ -24,7 +23,7 @@ from domain.files import FileCommands
 from domain.guilds import Guild
 from domain.humans import HumanCommands
 from domain.ids import Ids
-from domain.recorder import TOPIC as GROUP_RECORDER
+from domain.logstore import log_env
 from domain.transcoder import OrjsonTranscoder
 from domain.unit import Unit
 from domain.updates import UpdateQueue
@@ -74,17 +73,10 @@ class Botbus(BotyardCommands, AppCommands, HumanCommands, ChatCommands, FileComm
         self.key_secret = b""  # set by the server from its secrets (api/secrets.py)
 
     @classmethod
-    def open(cls, data_dir: Path, **kwargs: Any) -> "Botbus":
-        """The log under a data directory: SQLite by default; PostgreSQL when the environment
-        says so (eventsourcing's own PERSISTENCE_MODULE and POSTGRES_* variables)."""
-        env = {"PERSISTENCE_MODULE": "eventsourcing.sqlite",
-               "SQLITE_DBNAME": str(Path(data_dir) / "events.db"),
-               "SQLITE_LOCK_TIMEOUT": "10"}
-        env = {k: v for k, v in env.items() if k not in os.environ}
-        if os.environ.get("PERSISTENCE_MODULE", env.get("PERSISTENCE_MODULE")) \
-                == "eventsourcing.sqlite":
-            env.setdefault("APPLICATION_RECORDER_TOPIC", GROUP_RECORDER)
-        return cls(env, **kwargs)
+    def open(cls, data_dir: Path, log_url: str | None = None, **kwargs: Any) -> "Botbus":
+        """The log: SQLite under the data directory by default, PostgreSQL by URL (or by the
+        library's own PERSISTENCE_MODULE and POSTGRES_* variables)."""
+        return cls(log_env(data_dir, log_url), **kwargs)
 
     def construct_transcoder(self) -> Transcoder:
         transcoder = OrjsonTranscoder()
@@ -154,6 +146,23 @@ class Botbus(BotyardCommands, AppCommands, HumanCommands, ChatCommands, FileComm
             snapshot_class: Any = getattr(type(aggregate), "Snapshot", self.snapshot_class)
             writes.append(partial(self.snapshots.put, [snapshot_class.take(aggregate)]))
         return writes
+
+    def forget_stale(self, events: Iterable[Any]) -> None:
+        """Events read back from a shared log: a cached aggregate older than one of them was
+        changed by another node, and is read from the log again when next needed."""
+        cache = self.repository.cache
+        if cache is None:
+            return
+        for event in events:
+            try:
+                cached = cache.get(event.originator_id)
+            except (KeyError, AttributeError):
+                continue
+            if cached.version < event.originator_version:
+                try:
+                    cache.get(event.originator_id, evict=True)
+                except KeyError:
+                    pass
 
     def new_unit(self) -> Unit:
         return Unit(self.repository)

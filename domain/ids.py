@@ -17,6 +17,7 @@ AccountId = NewType("AccountId", str)  # ULID, lower case, as Botyard shows ids
 
 _NAMESPACE = UUID("6b1d2c1e-52f4-4a52-9d8e-1f0b0f3c8a11")
 _EPOCH_MS = 1_704_067_200_000  # 2024-01-01T00:00:00Z
+_NODE_SLOTS = 16  # projections/nodes.NODE_SLOTS
 
 
 def aggregate_id(ulid: str) -> UUID:
@@ -37,9 +38,10 @@ def named_id(namespace: str, name: str) -> UUID:
 class Ids:
     """Generates ids and secrets; commands take them from here, tests pass a counting double."""
 
-    def __init__(self) -> None:
+    def __init__(self, node: int = 0) -> None:
         self._lock = threading.Lock()
         self._last_number = 0
+        self.node = node  # the node's slot on a shared log: numbers are unique across nodes
 
     def ulid(self) -> str:
         return str(ULID()).lower()
@@ -49,14 +51,17 @@ class Ids:
         return ULID().to_uuid()
 
     def number(self) -> int:
-        """A time-ordered integer below 2**52 (Telegram promises at most 52 significant bits).
+        """A time-ordered integer below 2**52 (Telegram promises at most 52 significant bits),
+        whose low 4 bits are the node's slot: two nodes on one log never hand out the same.
 
         Never below one already handed out or `observe`d, so a clock stepped back (or a
         restart after one) cannot repeat a number; the log's number claims are the backstop."""
         with self._lock:
             candidate = (int(time.time() * 1000) - _EPOCH_MS) << 10
-            self._last_number = max(candidate, self._last_number + 1)
-            return self._last_number
+            number = max(candidate, self._last_number + 1)
+            number += (self.node - number) % _NODE_SLOTS  # the next one that is this node's
+            self._last_number = number
+            return number
 
     def observe(self, number: int) -> None:
         """A number known to be taken (the highest in the log at start, or one found claimed):

@@ -8,7 +8,11 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 
+from domain.errors import conflict
 from domain.ids import named_id
+
+ALREADY_TAKEN = "these updates were handed to another reader"
+TAKEN_KEPT = 1000  # the ids last handed out by name: far more than a stale read model lags
 
 
 class UpdateQueue(Aggregate):
@@ -33,6 +37,8 @@ class UpdateQueue(Aggregate):
         def apply(self, aggregate: "UpdateQueue") -> None:
             if not self.update_ids:
                 aggregate.confirmed_up_to = max(aggregate.confirmed_up_to, self.up_to)
+            else:
+                aggregate.taken = (*aggregate.handed_out(), *self.update_ids)[-TAKEN_KEPT:]
 
     class UpdatesReturned(Aggregate.Event):
         """Taken updates whose answer never reached the reader (the connection closed before
@@ -43,7 +49,8 @@ class UpdateQueue(Aggregate):
         reason: str
 
         def apply(self, aggregate: "UpdateQueue") -> None:
-            pass
+            back = {update_id for update_id, _ in self.updates}
+            aggregate.taken = tuple(i for i in aggregate.handed_out() if i not in back)
 
     @staticmethod
     def create_id(address: str, **_: object) -> UUID:
@@ -52,13 +59,21 @@ class UpdateQueue(Aggregate):
     @event(Opened)
     def __init__(self, address: str, timestamp: datetime) -> None:
         self.address, self.confirmed_up_to = address, 0
+        self.taken: tuple[int, ...] = ()
+
+    def handed_out(self) -> tuple[int, ...]:
+        """The ids last taken by name (a snapshot from before they were kept has none)."""
+        return tuple(getattr(self, "taken", ()))
 
     def confirm(self, up_to: int, via: str, timestamp: datetime,
                 update_ids: list[int] | None = None) -> bool:
-        """Confirming up to what is already confirmed records nothing; named ids (just read
-        from the queue by the one reader it allows) are always recorded."""
+        """Confirming up to what is already confirmed records nothing. Named ids (delete-on-read
+        hands out what it names) are refused if another reader took one already: with nodes
+        on a shared log, whichever records first wins, whatever each node's read models said."""
         if not update_ids and up_to <= self.confirmed_up_to:
             return False
+        if update_ids and not set(update_ids).isdisjoint(self.handed_out()):
+            raise conflict(ALREADY_TAKEN)
         self.trigger_event(self.UpdatesConfirmed, address=self.address, up_to=up_to, via=via,
                            update_ids=list(update_ids or ()), timestamp=timestamp)
         return True

@@ -28,7 +28,22 @@ def open_projections(path: Path | str, *, handed_over: bool = False) -> Database
 
 
 PROJECTIONS_FILE = "projections.db"
+SOURCE_FILE = "projections.source"  # which log they were built from
 LOCK_FILE = "botbus.lock"
+
+
+def discard_if_foreign(data: Path, identity: str) -> bool:
+    """A node's projections are a disposable cache of one log: built from another (a new
+    database, a log moved), they are thrown away and rebuilt. Returns whether they were."""
+    source = data / SOURCE_FILE
+    known = source.read_text() if source.exists() else None
+    if known == identity:
+        return False
+    discarded = (data / PROJECTIONS_FILE).exists()
+    for suffix in ("", "-wal", "-shm"):
+        (data / f"{PROJECTIONS_FILE}{suffix}").unlink(missing_ok=True)
+    source.write_text(identity)
+    return discarded
 
 
 class DataDirInUse(Exception):

@@ -1,5 +1,6 @@
 """`botbus replay <verb>`: log, stats, rebuild [PROJECTION], verify, export, import.
-Usage errors exit 2."""
+Usage errors exit 2. Every verb reads the log named by `--log` (a PostgreSQL URL) or the
+SQLite log in `--data`; the projections are always the node's own, in `--data`."""
 import argparse
 import os
 import sys
@@ -8,8 +9,10 @@ from datetime import datetime
 from pathlib import Path
 
 import orjson
+from eventsourcing.persistence import PersistenceError
 
 from domain.application import Botbus
+from domain.logstore import LogUrlError, postgres_env, shown
 from projections import READ_MODELS
 from projections.db import PROJECTIONS_FILE, DataDirInUse, lock_data_dir, open_projections
 from projections.projector import tracked_positions
@@ -23,6 +26,10 @@ def parser() -> argparse.ArgumentParser:
     data.add_argument("--data", type=Path,
                       default=Path(os.environ.get("BOTBUS_DATA", "./data")),
                       help="data directory (default $BOTBUS_DATA or ./data)")
+    data.add_argument("--log", dest="log_url", metavar="URL",
+                      default=os.environ.get("BOTBUS_LOG_URL", ""),
+                      help="the event log in PostgreSQL (postgresql://user@host:port/db);"
+                           " default $BOTBUS_LOG_URL, else SQLite in the data directory")
     verbs = root.add_subparsers(dest="verb", required=True)
     log = verbs.add_parser("log", parents=[data], help="print events as JSON lines")
     log.add_argument("--type", action="append", default=[], help="e.g. Message.Sent (repeatable)")
@@ -40,6 +47,7 @@ def parser() -> argparse.ArgumentParser:
                      help="rebuild into a scratch file and compare with projections.db")
     export = verbs.add_parser("export", parents=[data], help="write the log as JSON lines")
     export.add_argument("--output", default="-", help="file to write (default: stdout)")
+    export.add_argument("--quiet", action="store_true", help="no progress bar")
     load = verbs.add_parser("import", parents=[data],
                             help="read exported JSON lines into an empty log (server stopped)")
     load.add_argument("--input", default="-", help="file to read (default: stdin)")
@@ -49,16 +57,38 @@ def parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
+    if args.log_url:
+        try:
+            postgres_env(args.log_url)
+        except LogUrlError as error:  # its message never holds the password
+            print(f"botbus replay: --log: {error}", file=sys.stderr)
+            return 2
     if args.verb == "import":
         return run_import(args)
-    if not (args.data / "events.db").exists() and "PERSISTENCE_MODULE" not in os.environ:
+    if (not args.log_url and not (args.data / "events.db").exists()
+            and "PERSISTENCE_MODULE" not in os.environ):
         print(f"botbus replay: no event log in {args.data}", file=sys.stderr)
         return 2
-    app = Botbus.open(args.data)
+    app = open_log(args)
+    if app is None:
+        return 1
     try:
         return VERBS[args.verb](app, args)
     finally:
         app.close()
+
+
+def open_log(args) -> Botbus | None:
+    """The log, or None once the reason it cannot be opened is on stderr."""
+    try:
+        return Botbus.open(args.data, args.log_url or None)
+    except PersistenceError as error:
+        print(f"botbus replay: cannot open the log {where(args)}: {error}", file=sys.stderr)
+        return None
+
+
+def where(args) -> str:
+    return f"at {shown(args.log_url)}" if args.log_url else f"in {args.data}"
 
 
 def show_log(app: Botbus, args) -> int:
@@ -73,8 +103,8 @@ def show_log(app: Botbus, args) -> int:
 
 def show_stats(app: Botbus, args) -> int:
     figures = audit.stats(app.recorder)
-    path = args.data / "events.db"
-    figures["log_bytes"] = path.stat().st_size if path.exists() else None
+    path = importer.sqlite_file(app)  # None: the log is not a file here (PostgreSQL)
+    figures["log_bytes"] = path.stat().st_size if path and path.exists() else None
     projections = args.data / PROJECTIONS_FILE
     if projections.exists():
         db = open_projections(projections)
@@ -123,14 +153,15 @@ def run_verify(app: Botbus, args) -> int:
 
 
 def run_export(app: Botbus, args) -> int:
+    """The log as JSON lines, then its count and checksum on stderr (`transfer.Digest`)."""
     out = sys.stdout.buffer if args.output == "-" else open(args.output, "wb")  # noqa: SIM115
     try:
-        for line in transfer.export_lines(app.recorder):
-            out.write(line + b"\n")
+        digest = transfer.export(app.recorder, out, progress=not args.quiet)
     finally:
         out.flush()
         if out is not sys.stdout.buffer:
             out.close()
+    print(f"exported {digest}", file=sys.stderr)
     return 0
 
 
@@ -140,19 +171,29 @@ def run_import(args) -> int:
 
 def import_into(args) -> int:
     """All of the input or nothing: see replay.importer."""
+    url = args.log_url or None
     try:
         if args.input == "-":
-            count = importer.import_log(args.data, sys.stdin.buffer, progress=not args.quiet)
+            given, moved = importer.import_log(args.data, sys.stdin.buffer, not args.quiet, url)
         else:
             with open(args.input, "rb") as lines:
-                count = importer.import_log(args.data, lines, progress=not args.quiet)
+                given, moved = importer.import_log(args.data, lines, not args.quiet, url)
     except transfer.TransferError as error:
         print(f"botbus replay: import refused, nothing written: {error}", file=sys.stderr)
         return 1
-    except OSError as error:
-        print(f"botbus replay: {error}", file=sys.stderr)
+    except importer.AfterCommit as error:
+        print(f"botbus replay: the import was committed to the log {where(args)}, but {error}",
+              file=sys.stderr)
         return 1
-    print(f"imported {count} events into {args.data}", file=sys.stderr)
+    except (OSError, PersistenceError) as error:
+        print(f"botbus replay: import failed {where(args)}: {error}", file=sys.stderr)
+        return 1
+    print(f"imported {given} into the log {where(args)}; read back, count and checksum"
+          " match", file=sys.stderr)
+    if moved:
+        print(f"botbus replay: note: the store numbered the events anew ({moved}): the order is"
+              " kept, but Telegram message ids, which are log positions, changed",
+              file=sys.stderr)
     return 0
 
 

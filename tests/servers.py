@@ -1,4 +1,8 @@
-"""A real `botbus serve` in a subprocess on a free port, for end-to-end tests and benches."""
+"""A real `botbus serve` in a subprocess on a free port, for end-to-end tests and benches.
+
+With BOTBUS_TEST_POSTGRES=1 in the environment, a server given no log URL gets its log in a
+fresh database of the process's throwaway PostgreSQL cluster (tests/postgres.py), so the same
+suites run against both logs."""
 import os
 import signal
 import socket
@@ -10,6 +14,7 @@ from pathlib import Path
 import httpx
 
 ROOT = Path(__file__).resolve().parent.parent
+_logs: dict[Path, str] = {}  # data directory -> its PostgreSQL log, under BOTBUS_TEST_POSTGRES
 
 
 def free_port() -> int:
@@ -18,10 +23,28 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def on_postgres() -> bool:
+    """The pass of the suites on the PostgreSQL log (BOTBUS_TEST_POSTGRES=1)."""
+    return os.environ.get("BOTBUS_TEST_POSTGRES") == "1"
+
+
+def postgres_log(data: Path) -> str:
+    """The data directory's log: one database per directory, as SQLite keeps its log in the
+    directory, so a stop and start, or a new Server on the same directory, find it again."""
+    from tests.postgres import shared_cluster
+
+    key = data.resolve()
+    if key not in _logs:
+        _logs[key] = shared_cluster().new_database()
+    return _logs[key]
+
+
 class Server:
-    def __init__(self, data: Path, port: int | None = None, env: dict[str, str] | None = None):
+    def __init__(self, data: Path, port: int | None = None, env: dict[str, str] | None = None,
+                 log_url: str | None = None):
         self.data, self.port = Path(data), port or free_port()
         self.env = {**os.environ, **(env or {})}
+        self.log_url = log_url or (postgres_log(self.data) if on_postgres() else None)
         self.process: subprocess.Popen | None = None
         self.output = self.data.parent / f"{self.data.name}.server.log"
 
@@ -29,12 +52,18 @@ class Server:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
+    def store_args(self) -> list[str]:
+        """Where this server keeps its data and log, as `botbus serve` and `botbus replay`
+        take them: a replay given only `--data` finds no log when it is in PostgreSQL."""
+        return ["--data", str(self.data), *(["--log", self.log_url] if self.log_url else [])]
+
+
     def start(self, timeout: float = 20.0) -> "Server":
         self.data.mkdir(parents=True, exist_ok=True)
         with open(self.output, "ab") as log:  # the child keeps its own descriptor
             self.process = subprocess.Popen(
                 [sys.executable, "-m", "api.cli", "serve", "--port", str(self.port),
-                 "--data", str(self.data)],
+                 *self.store_args()],
                 cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -70,3 +99,9 @@ class Server:
 
     def log_text(self) -> str:
         return self.output.read_text() if self.output.exists() else ""
+
+
+def store_args(data: Path) -> list[str]:
+    """A data directory's `--data` and, on the PostgreSQL pass, its log's `--log`."""
+    url = _logs.get(Path(data).resolve())
+    return ["--data", str(data), *(["--log", url] if url else [])]

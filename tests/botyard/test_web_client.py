@@ -15,7 +15,7 @@ import httpx
 import pytest
 
 from tests.botyard.conftest import ADMIN_KEY, start_server
-from tests.servers import ROOT
+from tests.servers import ROOT, store_args
 
 WEEK_S = 10080 * 60  # limits.user.authTokenLifetime's default, in minutes
 
@@ -45,7 +45,7 @@ def assert_renewed(answer: httpx.Response) -> None:
 
 def replay_log(data: Path, *types: str) -> list[dict]:
     args = [arg for kind in types for arg in ("--type", kind)]
-    out = subprocess.run([sys.executable, "-m", "replay", "log", "--data", str(data), *args],
+    out = subprocess.run([sys.executable, "-m", "replay", "log", *store_args(data), *args],
                          cwd=ROOT, capture_output=True, text=True, timeout=30, check=True)
     return [json.loads(line) for line in out.stdout.splitlines()]
 

@@ -20,7 +20,7 @@ import httpx
 import pytest
 
 from tests.botyard.conftest import ADMIN_KEY, start_server
-from tests.servers import ROOT, free_port
+from tests.servers import ROOT, free_port, store_args
 
 
 @dataclass
@@ -149,7 +149,7 @@ def texts(hits: list[Hit]) -> list[str]:
 def replay_log(data: Path, *types: str) -> list[dict]:
     """`replay log` on a stopped server's data directory, as JSON objects."""
     args = [arg for kind in types for arg in ("--type", kind)]
-    out = subprocess.run([sys.executable, "-m", "replay", "log", "--data", str(data), *args],
+    out = subprocess.run([sys.executable, "-m", "replay", "log", *store_args(data), *args],
                          cwd=ROOT, capture_output=True, text=True, timeout=30, check=True)
     return [json.loads(line) for line in out.stdout.splitlines()]
 

@@ -11,7 +11,7 @@ import httpx
 import pytest
 
 from tests.conftest import fingerprint, register_bot, register_user, send_as_user
-from tests.servers import ROOT, Server
+from tests.servers import ROOT, Server, store_args
 
 LIMIT = 1 << 20  # the default BOTBUS_MAX_BODY_BYTES
 TOO_LARGE = f"request body is larger than {LIMIT} bytes"
@@ -35,7 +35,7 @@ def failure(response: httpx.Response, status: int = 200) -> str:
 
 def stats(server) -> dict:
     """`botbus replay stats` on the running server's data directory."""
-    out = subprocess.run([sys.executable, "-m", "replay", "stats", "--data", str(server.data)],
+    out = subprocess.run([sys.executable, "-m", "replay", "stats", *store_args(server.data)],
                          cwd=ROOT, capture_output=True, text=True, timeout=30, check=True)
     return json.loads(out.stdout)
 

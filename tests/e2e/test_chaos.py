@@ -26,7 +26,7 @@ import pytest
 
 from tests.chaos_clients import Bot, Chaos, Reader, Sender
 from tests.conftest import register_bot, register_user
-from tests.servers import ROOT, Server
+from tests.servers import ROOT, Server, store_args
 
 pytestmark = pytest.mark.slow
 USERS, KILLS = 4, 4
@@ -36,7 +36,7 @@ NEAR_KILL = 1.0  # seconds: how long before a kill what it may cut (a confirmati
 
 
 def replay(data, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "replay", *args, "--data", str(data)],
+    return subprocess.run([sys.executable, "-m", "replay", *args, *store_args(data)],
                           cwd=ROOT, capture_output=True, text=True, timeout=60)
 
 

@@ -15,7 +15,7 @@ import pytest
 from websockets.sync.client import connect
 
 from tests.conftest import register_bot, register_user
-from tests.servers import ROOT, Server, free_port
+from tests.servers import ROOT, Server, free_port, store_args
 
 pytestmark = pytest.mark.slow
 
@@ -141,7 +141,7 @@ def test_nothing_acknowledged_is_lost_when_killed_under_load(node):
     assert update_ids == list(range(1, len(delivered) + 1))  # no gap, no repeat
     assert len(set(message_ids)) == len(message_ids)
     assert set(acknowledged) <= set(message_ids)
-    verified = subprocess.run([sys.executable, "-m", "replay", "verify", "--data", str(node.data)],
+    verified = subprocess.run([sys.executable, "-m", "replay", "verify", *store_args(node.data)],
                               cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert verified.returncode == 0, verified.stdout + verified.stderr
 
@@ -166,7 +166,7 @@ def test_after_sigterm_the_data_survives_and_a_restart_serves_it(node):
         acknowledged_send(http, user, bot, "after restart")
         assert [(i, t) for i, t, _ in poll(http, bot)] == [(2, "after restart")]
     node.stop()
-    verified = subprocess.run([sys.executable, "-m", "replay", "verify", "--data", str(node.data)],
+    verified = subprocess.run([sys.executable, "-m", "replay", "verify", *store_args(node.data)],
                               cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert verified.returncode == 0, verified.stdout + verified.stderr
 
@@ -174,7 +174,7 @@ def test_after_sigterm_the_data_survives_and_a_restart_serves_it(node):
 def test_a_second_server_on_the_same_data_dir_refuses_to_start(node):
     second = subprocess.run(
         [sys.executable, "-m", "api.cli", "serve", "--port", str(free_port()),
-         "--data", str(node.data)],
+         *store_args(node.data)],
         cwd=ROOT, capture_output=True, text=True, timeout=30)
     assert second.returncode != 0
     assert "another botbus process" in second.stderr and str(node.data) in second.stderr
@@ -210,6 +210,6 @@ def test_replaying_projections_at_start_does_not_push_or_requeue_old_messages(no
         inbox = http.get("/v1/messages/inbox",
                          headers={"Authorization": f"Bearer {user['token']}"}).json()
         assert inbox == {"ok": True, "result": []}
-    stats = subprocess.run([sys.executable, "-m", "replay", "stats", "--data", str(node.data)],
+    stats = subprocess.run([sys.executable, "-m", "replay", "stats", *store_args(node.data)],
                            capture_output=True, text=True, check=True, cwd=ROOT)
     assert "Message.DeliveryFailed" not in json.loads(stats.stdout)["by_type"]

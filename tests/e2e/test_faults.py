@@ -12,7 +12,7 @@ import httpx
 import pytest
 
 from tests.conftest import register_bot, register_user
-from tests.servers import ROOT, Server
+from tests.servers import ROOT, Server, store_args
 
 pytestmark = pytest.mark.slow
 FAULTS = ROOT / "tests" / "faults"
@@ -50,7 +50,7 @@ def poll(http: httpx.Client, bot: dict, **params) -> list[tuple[int, str]]:
 
 
 def replay(data, verb: str, env: dict | None = None, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "replay", verb, "--data", str(data), *args],
+    return subprocess.run([sys.executable, "-m", "replay", verb, *store_args(data), *args],
                           cwd=ROOT,
                           capture_output=True, text=True, timeout=60,
                           env={**os.environ, **(env or {})})

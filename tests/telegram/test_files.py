@@ -15,7 +15,7 @@ import zlib
 import httpx
 import pytest
 
-from tests.servers import ROOT, Server
+from tests.servers import ROOT, Server, store_args
 from tests.telegram.conftest import User, new_bot, new_user, running_bot
 
 STARTUP = 60.0  # importing aiogram alone takes seconds
@@ -78,7 +78,7 @@ def test_documents_both_ways_and_a_file_id_sent_again(server, http, tmp_path, sc
 
 
 def stats(data) -> dict:
-    out = subprocess.run([sys.executable, "-m", "replay", "stats", "--data", str(data)],
+    out = subprocess.run([sys.executable, "-m", "replay", "stats", *store_args(data)],
                          cwd=ROOT, capture_output=True, text=True, timeout=30, check=True)
     return json.loads(out.stdout)
 

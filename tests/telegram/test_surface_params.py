@@ -9,7 +9,7 @@ import sys
 import httpx
 import pytest
 
-from tests.servers import ROOT
+from tests.servers import ROOT, store_args
 from tests.telegram.conftest import User, new_bot, new_user
 
 pytestmark = pytest.mark.slow
@@ -41,7 +41,7 @@ def failed(response: httpx.Response, status: int, description: str | None = None
 
 
 def log_position(server) -> int:
-    done = subprocess.run([sys.executable, "-m", "replay", "stats", "--data", str(server.data)],
+    done = subprocess.run([sys.executable, "-m", "replay", "stats", *store_args(server.data)],
                           cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)},
                           capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr

@@ -13,7 +13,7 @@ from urllib.parse import urlencode
 
 import httpx
 
-from tests.servers import ROOT, Server, free_port
+from tests.servers import ROOT, Server, free_port, store_args
 from tests.telegram.conftest import new_bot, new_user, running_bot
 
 STARTUP = 60.0  # importing aiogram alone takes seconds
@@ -87,7 +87,7 @@ def until(probe: Callable[[], dict], accept: Callable[[dict], bool], timeout=20.
 
 def deliveries(server: Server, address: str) -> list[tuple[str, int, int, str]]:
     """(type, update_id, attempt, status or error) of this webhook's records in the log."""
-    out = subprocess.run([sys.executable, "-m", "replay", "log", "--data", str(server.data),
+    out = subprocess.run([sys.executable, "-m", "replay", "log", *store_args(server.data),
                           "--type", "Webhook.Delivered", "--type", "Webhook.DeliveryFailed"],
                          cwd=ROOT, capture_output=True, text=True, timeout=30, check=True)
     lines = [json.loads(line) for line in out.stdout.splitlines()]

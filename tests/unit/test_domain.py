@@ -498,9 +498,19 @@ def test_the_real_generator_never_repeats_or_goes_below_an_observed_number():
     generator = Ids()
     first = generator.number()
     generator.observe(first + 1_000_000)
-    assert generator.number() == first + 1_000_001
+    after = generator.number()
+    assert first + 1_000_000 < after <= first + 1_000_016 and after % 16 == 0
     numbers = [generator.number() for _ in range(1000)]
-    assert numbers == sorted(set(numbers)) and numbers[0] > first + 1_000_001
+    assert numbers == sorted(set(numbers)) and numbers[0] > after
+
+
+def test_two_nodes_generators_never_hand_out_the_same_number():
+    """Each node's numbers end in its slot's 4 bits, even within one millisecond."""
+    nodes = [Ids(node=0), Ids(node=5), Ids(node=15)]
+    numbers = [ids.number() for _ in range(2000) for ids in nodes]
+    assert len(set(numbers)) == len(numbers)
+    assert {n % 16 for n in numbers[1::3]} == {5} and {n % 16 for n in numbers[2::3]} == {15}
+    assert max(numbers) < 2 ** 52
 
 
 def test_a_unit_tells_whether_the_running_command_changed_anything(app):

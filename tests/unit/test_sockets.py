@@ -8,6 +8,14 @@ from domain.messages import Message
 from tests.doubles import FixedClock
 
 
+def batch(*events: object) -> list[tuple[object, int]]:
+    return [(event, position) for position, event in enumerate(events, 1)]
+
+
+def mine(position: int) -> bool:  # alone on its log, a node recorded every event
+    return True
+
+
 class Peer:
     """The far end of one user socket: records frames, or fails as a closed socket does."""
 
@@ -69,7 +77,7 @@ def test_a_delivered_message_reaches_every_open_socket_as_an_inbox_item():
         sockets = sockets_for(reports)
         for peer in peers:
             sockets.add("ab", peer)
-        sockets.deliver(InFlight(), [sent("ab")])
+        sockets.deliver(InFlight(), batch(sent("ab")), mine)
 
     run(steps)
     assert reports.missed == [] and all(len(peer.frames) == 1 for peer in peers)
@@ -82,7 +90,7 @@ def test_an_ack_on_the_socket_it_was_pushed_on_records_it_received_once():
     async def steps():
         sockets = sockets_for(reports)
         live = sockets.add("ab", Peer())
-        sockets.deliver(InFlight(), [event])
+        sockets.deliver(InFlight(), batch(event), mine)
         sockets.acknowledge(live, [str(event.originator_id)] * 2)
         await asyncio.sleep(0)
         sockets.remove(live)  # nothing left to give back
@@ -98,7 +106,7 @@ def test_an_ack_on_another_socket_counts_for_nothing():
         sockets = sockets_for(reports)
         live = sockets.add("ab", Peer())
         stranger = sockets.add("ef", Peer())
-        sockets.deliver(InFlight(), [event])
+        sockets.deliver(InFlight(), batch(event), mine)
         sockets.acknowledge(stranger, [str(event.originator_id)])
         await asyncio.sleep(0)
         sockets.remove(live)
@@ -115,7 +123,7 @@ def test_a_push_goes_back_only_when_its_last_socket_closes_unacknowledged():
     async def steps():
         sockets = sockets_for(reports)
         first, second = sockets.add("ab", Peer()), sockets.add("ab", Peer())
-        sockets.deliver(InFlight(), [event])
+        sockets.deliver(InFlight(), batch(event), mine)
         sockets.remove(first)
         await asyncio.sleep(0)
         states.append(list(reports.missed))
@@ -129,7 +137,7 @@ def test_a_recipient_gone_offline_is_reported_missed():
     reports, event = Reports(), sent("ab")
 
     async def steps():
-        sockets_for(reports).deliver(InFlight(), [event])
+        sockets_for(reports).deliver(InFlight(), batch(event), mine)
 
     run(steps)
     assert reports.missed == [(event.originator_id, "recipient went offline")]
@@ -141,7 +149,7 @@ def test_a_push_that_fails_on_every_socket_is_reported_missed():
     async def steps():
         sockets = sockets_for(reports)
         sockets.add("ab", Peer(closed=True))
-        sockets.deliver(InFlight(), [sent("ab")])
+        sockets.deliver(InFlight(), batch(sent("ab")), mine)
 
     run(steps)
     assert [reason for _, reason in reports.missed] == ["socket closed"]
@@ -154,7 +162,7 @@ def test_one_live_socket_is_enough_and_queued_messages_are_not_pushed():
         sockets = sockets_for(reports)
         sockets.add("ab", Peer(closed=True))
         sockets.add("ab", alive)
-        sockets.deliver(InFlight(), [sent("ab"), sent("ab", delivered=False)])
+        sockets.deliver(InFlight(), batch(sent("ab"), sent("ab", delivered=False)), mine)
 
     run(steps)
     assert reports.missed == [] and len(alive.frames) == 1
@@ -173,7 +181,7 @@ def test_past_the_ack_timeout_the_push_goes_back_before_the_socket_closes_with_4
     async def steps():
         sockets = sockets_for(reports, ack_timeout=0.05)
         sockets.add("ab", slow)
-        sockets.deliver(InFlight(), [event])
+        sockets.deliver(InFlight(), batch(event), mine)
         await asyncio.sleep(0.2)
         assert not sockets.is_online("ab")
 
@@ -188,10 +196,24 @@ def test_closing_all_at_a_stop_gives_back_every_unacknowledged_push():
     async def steps():
         sockets = sockets_for(reports)
         sockets.add("ab", peer)
-        sockets.deliver(InFlight(), [event])
+        sockets.deliver(InFlight(), batch(event), mine)
         sockets.close_all()
         await sockets.drain()
 
     run(steps)
     assert peer.close_codes == [1012]
     assert reports.missed == [(event.originator_id, "server stopping")]
+
+
+def test_a_message_another_node_recorded_as_delivered_is_pushed_here_never_requeued_here():
+    """On a shared log the node holding the recipient's socket pushes, whoever recorded it;
+    a node without one leaves it to the node that recorded it."""
+    reports, peer = Reports(), Peer()
+
+    async def steps():
+        sockets = sockets_for(reports)
+        sockets.add("ab", peer)
+        sockets.deliver(InFlight(), batch(sent("ab"), sent("cd")), lambda position: False)
+
+    run(steps)
+    assert reports.missed == [] and len(peer.frames) == 1
