@@ -41,6 +41,7 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.webhook_delivery
 	$(BIN)/python -m bench.botyard
 	$(BIN)/python -m bench.gateway
+	$(BIN)/python -m bench.scaleout
 
 bench-smoke: $(STAMP)
 	$(BIN)/python -m bench.append_ceiling --smoke
@@ -51,6 +52,7 @@ bench-smoke: $(STAMP)
 	$(BIN)/python -m bench.webhook_delivery --smoke
 	$(BIN)/python -m bench.botyard --smoke
 	$(BIN)/python -m bench.gateway --smoke
+	$(BIN)/python -m bench.scaleout --smoke
 
 clean:
 	rm -rf $(VENV) data

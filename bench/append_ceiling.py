@@ -29,11 +29,12 @@ def percentile(values: list[float], p: float) -> float:
 
 
 def measure_ceiling(seconds: float | None = 5.0, count: int | None = None,
-                    warmup: int = 50) -> dict:
-    """Save one aggregate per `app.save()` for `seconds` (or `count` saves) in a temp dir."""
+                    warmup: int = 50, per_save: int = 1, env: dict | None = None) -> dict:
+    """Save `per_save` aggregates (one event each) per `app.save()` for `seconds` (or `count`
+    saves) in a temp dir; `env`: another store's settings (bench/scaleout.py: PostgreSQL)."""
     with tempfile.TemporaryDirectory(prefix="bench-ceiling-") as tmp:
-        app = Application(env={"PERSISTENCE_MODULE": "eventsourcing.sqlite",
-                               "SQLITE_DBNAME": str(Path(tmp) / "events.db")})
+        app = Application(env=env or {"PERSISTENCE_MODULE": "eventsourcing.sqlite",
+                                      "SQLITE_DBNAME": str(Path(tmp) / "events.db")})
         try:
             for _ in range(warmup):
                 app.save(Ping("warm-up"))
@@ -42,15 +43,16 @@ def measure_ceiling(seconds: float | None = 5.0, count: int | None = None,
             start = clock()
             deadline = start + seconds if count is None and seconds is not None else float("inf")
             while (count is None or len(latencies) < count) and clock() < deadline:
-                ping = Ping("hello")
+                pings = [Ping("hello") for _ in range(per_save)]
                 begin = clock()
-                app.save(ping)
+                app.save(*pings)
                 latencies.append(clock() - begin)
             elapsed = clock() - start
         finally:
             app.close()
-    return {"events": len(latencies), "seconds": elapsed,
-            "events_per_s": len(latencies) / elapsed if elapsed else 0.0,
+    events = len(latencies) * per_save
+    return {"events": events, "seconds": elapsed,
+            "events_per_s": events / elapsed if elapsed else 0.0,
             "p50_ms": percentile(latencies, 50) * 1000, "p99_ms": percentile(latencies, 99) * 1000}
 
 

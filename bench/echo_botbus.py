@@ -78,11 +78,15 @@ class Botbus:
     async def connect(self) -> Http:
         return await Http(self.port).open()
 
+    def user_port(self, i: int) -> int:
+        """The node user `i` sends and listens on (bench/scaleout.py spreads them)."""
+        return self.port
+
     async def open_user(self, i: int) -> BotbusUser:
-        token = self.tokens[i]
-        socket = await connect(f"ws://127.0.0.1:{self.port}/v1/ws", compression=None,
+        token, port = self.tokens[i], self.user_port(i)
+        socket = await connect(f"ws://127.0.0.1:{port}/v1/ws", compression=None,
                                additional_headers={"Authorization": f"Bearer {token}"})
-        return BotbusUser(await Http(self.port, token).open(), socket, self.to)
+        return BotbusUser(await Http(port, token).open(), socket, self.to)
 
     @staticmethod
     def reply(update: dict) -> dict:

@@ -110,12 +110,14 @@ async def level(side, n: int, seconds: float, warmup: float, errors: list) -> di
         poller, replies = await side.connect(), set[asyncio.Task]()
         task = asyncio.create_task(bot(side, poller, pool, replies, errors))
         await phase(side, users, warmup, errors)
-        cpu, gen = server_cpu_seconds(side.pid), time.process_time()
+        usage = getattr(side, "usage", dict)  # a side's own CPU counters (bench/scaleout.py)
+        cpu, gen, counted = server_cpu_seconds(side.pid), time.process_time(), usage()
         threads = thread_cpu_seconds(side.pid)
         latencies, lost, wall = await phase(side, users, seconds, errors)
         cpu, gen = server_cpu_seconds(side.pid) - cpu, time.process_time() - gen
         busy = {name: (used - threads.get(name, 0.0)) / wall
                 for name, used in thread_cpu_seconds(side.pid).items()}
+        shares = {name: (used - counted.get(name, 0.0)) / wall for name, used in usage().items()}
         errors.extend(f"{side.name} user: {user.closed}" for user in users
                       if getattr(user, "closed", None))
         if task.done() and task.exception():
@@ -132,7 +134,8 @@ async def level(side, n: int, seconds: float, warmup: float, errors: list) -> di
             "p99": percentile(latencies, 99) * 1000, "lost": lost,
             "cpu": cpu / len(latencies) * 1000 if latencies else 0.0,
             "gen": gen / len(latencies) * 1000 if latencies else 0.0,
-            "busy": {name: share for name, share in busy.items() if share >= 0.05}}
+            "busy": {name: share for name, share in busy.items() if share >= 0.05},
+            "shares": shares}  # of a core, by the side's usage() counter
 
 
 async def bench(server: Server, peer: Peer | None, levels: list[int], seconds: float,
