@@ -45,6 +45,7 @@ class Following(Settling):
         self.recorded_here: set[int] = set()  # shared: this node's positions not yet applied
         self._follow: asyncio.Handle | None = None
         self._follow_after_write = False
+        self._after_write: list[asyncio.Future] = []
 
     def catch_up(self) -> None:
         """Before serving: apply what an earlier run left unprojected (a crash between save
@@ -79,6 +80,15 @@ class Following(Settling):
         elif self.failure is None and not self._closed:
             self._settle([], catch_up=True)
 
+    async def caught_up(self) -> None:
+        """Follow the log now, once this node's batch on its way (if any) is back: after it,
+        the read models hold everything committed before this call."""
+        while self._writing is not None:
+            written = self.loop.create_future()
+            self._after_write.append(written)
+            await written
+        self.follow()
+
     def mine(self, position: int) -> bool:
         """Whether this node recorded the event at `position` (always, alone on its log)."""
         return not self.shared or position in self.recorded_here
@@ -91,7 +101,11 @@ class Following(Settling):
             self.last_recorded = max(self.last_recorded, batch[-1][1])
 
     def _written_then_follow(self) -> None:
-        """After a batch of this node's: the follow it put off."""
+        """After a batch of this node's: the follow it put off, and who waits for it."""
+        waiting, self._after_write = self._after_write, []
+        for written in waiting:
+            if not written.done():
+                written.set_result(None)
         if self._follow_after_write:
             self._follow_after_write = False
             self.follow()

@@ -19,6 +19,7 @@ from api.longpoll import Polls, Taken, Waiters, addresses_touched
 from api.maxchat.fanout import Fanout
 from api.presence import Presence
 from api.ratelimit import RateLimits
+from api.readers import Readers
 from api.secrets import Secrets, load_or_create
 from api.sockets import Sockets
 from api.webhooks import Deliveries
@@ -55,7 +56,9 @@ class Runtime:
     webhooks: Deliveries = field(init=False)
     gateway: Fanout = field(init=False)
     node: "Node | None" = None  # on a shared log (PostgreSQL): this node's part in it
-    returning: asyncio.Future | None = None  # shared: in-flight pushes returned later
+    returning: list[asyncio.Future] = field(default_factory=list)  # shared: pushes back later
+    readers: Readers | None = None  # shared: which queues this node hands out
+    alive: set[int] | None = None  # shared: the other nodes alive, last heard
     stopping: bool = False
 
     @classmethod
@@ -118,13 +121,27 @@ class Runtime:
         loop = self.writer.loop
         self.polls.announce = lambda address, started: node.signal(
             loop, {"poll": address, "started": started})
+        self.readers = Readers(node, self.writer, self.taken, self.waiters)
         presence = self.sockets.presence = Presence(lambda signal: node.signal(loop, signal))
         node.follow(getattr(self.app.recorder, "channel_name", ""),
                     self.writer.appended_elsewhere,
                     lambda sender, signal: loop.call_soon_threadsafe(
                         self.signalled, sender, signal),
-                    lambda alive: loop.call_soon_threadsafe(presence.alive, alive))
+                    lambda alive: loop.call_soon_threadsafe(self.nodes_alive, alive))
         presence.hello()
+
+    def nodes_alive(self, alive: set[int]) -> None:
+        """Every few seconds. A node gone (killed, say) may have held pushes in flight that
+        only it would have given back: what is in flight now and still is an ack timeout
+        later goes back to its queue (a live node settles its own by then)."""
+        if self.sockets.presence is not None:
+            self.sockets.presence.alive(alive)
+        gone = self.alive is not None and bool(self.alive - alive)
+        self.alive = alive
+        if gone and not self.stopping:
+            log.warning("a node of the shared log is gone", extra={"alive": sorted(alive)})
+            self.returning.append(asyncio.ensure_future(
+                self._return_later(set(updates.in_flight(self.db)))))
 
     def signalled(self, sender: int, signal: dict) -> None:
         """Another node's signal: a long poll it started, the sockets it holds."""
@@ -139,7 +156,7 @@ class Runtime:
         an ack timeout later go back (a live node settles its own by then)."""
         in_flight = updates.in_flight(self.db)
         if self.node is not None and among is None:
-            self.returning = asyncio.ensure_future(self._return_later(set(in_flight)))
+            self.returning.append(asyncio.ensure_future(self._return_later(set(in_flight))))
             return
         message_ids = [UUID(m) for m in in_flight if among is None or m in among]
         if message_ids:
@@ -163,8 +180,8 @@ class Runtime:
 
     async def stop(self) -> None:
         self.begin_stop()
-        if self.returning is not None:
-            self.returning.cancel()
+        for later in self.returning:
+            later.cancel()
         await self.webhooks.stop()
         await self.sockets.drain()  # the requeues they report go through the writer
         self.writer.stop()

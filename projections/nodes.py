@@ -36,17 +36,23 @@ def _key(name: str) -> int:
 
 
 class Leases:
-    """Advisory locks held on one connection of this node's own, for its whole life."""
+    """Advisory locks held on one connection of this node's own, for its whole life. If that
+    connection breaks (PostgreSQL restarted), every lease went with it: the next call opens a
+    new one, takes the node's slot back if it can, and the leases are taken again on demand."""
 
     def __init__(self, dsn: str) -> None:
+        self._dsn = dsn
         self._conn = psycopg.connect(dsn, autocommit=True)
         self._lock = threading.Lock()
         self._held: set[int] = set()
+        self._closing = False
+        self.slot: int | None = None
 
     def claim_slot(self) -> int:
         """The lowest node slot no live node holds."""
         for slot in range(NODE_SLOTS):
             if self._try(_NODE_SPACE, slot):
+                self.slot = slot
                 return slot
         raise RuntimeError(f"all {NODE_SLOTS} node slots are taken: too many nodes on one log")
 
@@ -60,10 +66,43 @@ class Leases:
             return True
         return False
 
+    def release(self, name: str) -> None:
+        key = _key(name)
+        if key in self._held:
+            self._held.discard(key)
+            self._run("SELECT pg_advisory_unlock(%s, %s)", (_LEASE_SPACE, key))
+
     def _try(self, space: int, key: int) -> bool:
+        row = self._run("SELECT pg_try_advisory_lock(%s, %s)", (space, key))
+        return bool(row and row[0])
+
+    def _run(self, statement: str, params: tuple) -> tuple | None:
+        """One statement; on a broken connection, once more on a new one (False/None if
+        that fails too: the caller goes on without the lease, and tries again later)."""
         with self._lock:
-            row = self._conn.execute("SELECT pg_try_advisory_lock(%s, %s)", (space, key))
-            return bool(row.fetchone()[0])  # type: ignore[index]
+            for attempt in (1, 2):
+                if self._closing:
+                    return None
+                try:
+                    if self._conn.closed:
+                        self._reconnect()
+                    return self._conn.execute(statement, params).fetchone()
+                except psycopg.OperationalError as error:
+                    log.warning("lost the leases' connection", extra={
+                        "error": str(error), "attempt": attempt})
+                    self._conn.close()
+            return None
+
+    def _reconnect(self) -> None:
+        self._conn = psycopg.connect(self._dsn, autocommit=True)
+        self._held.clear()
+        if self.slot is None:
+            return
+        row = self._conn.execute("SELECT pg_try_advisory_lock(%s, %s)",
+                                 (_NODE_SPACE, self.slot)).fetchone()
+        if not (row and row[0]):
+            log.error("this node's slot was taken while its connection was down: numbers"
+                      " may clash, refused by the log's claims", extra={"slot": self.slot})
 
     def shared_secrets(self, proposed: dict) -> dict:
         """The server secrets every node of this log uses: `proposed` if this node is the
@@ -82,17 +121,20 @@ class Leases:
         return kept
 
     def signal(self, payload: str) -> None:
-        with self._lock:
-            self._conn.execute("SELECT pg_notify(%s, %s)", (SIGNALS, payload))
+        self._run("SELECT pg_notify(%s, %s)", (SIGNALS, payload))
 
     def close(self) -> None:
-        self._conn.close()
+        with self._lock:
+            self._closing = True
+            self._conn.close()
 
 
 def alive_slots(conn: psycopg.Connection) -> set[int]:
     """The slots of the nodes alive now (their slot leases are held)."""
-    rows = conn.execute("SELECT objid FROM pg_locks WHERE locktype = 'advisory'"
-                        " AND classid = %s AND granted", (_NODE_SPACE,))
+    rows = conn.execute(  # advisory locks are per database: other logs' nodes are not ours
+        "SELECT objid FROM pg_locks WHERE locktype = 'advisory' AND classid = %s AND granted"
+        " AND database = (SELECT oid FROM pg_database WHERE datname = current_database())",
+        (_NODE_SPACE,))
     return {int(row[0]) for row in rows}
 
 
@@ -104,7 +146,7 @@ class Listener(threading.Thread):
 
     def __init__(self, dsn: str, log_channel: str, on_append: Callable[[], None],
                  on_signal: Callable[[str], None], on_nodes: Callable[[set[int]], object],
-                 every: float = 5.0) -> None:
+                 every: float = 2.0) -> None:
         super().__init__(name="botbus-listener", daemon=True)
         self.dsn, self.log_channel, self.every = dsn, log_channel, every
         self.on_append, self.on_signal, self.on_nodes = on_append, on_signal, on_nodes

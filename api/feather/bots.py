@@ -28,10 +28,8 @@ from api.longpoll import wait
 from api.params import Params, documented, documented_query, parse
 from api.responses import JSON
 from api.runtime import Runtime
-from domain.errors import DomainError, invalid
+from domain.errors import invalid
 from domain.naming import normalize_chat_id
-from domain.unit import Unit
-from domain.updates import ALREADY_TAKEN
 from projections import updates
 
 router = APIRouter(tags=["featherChat v1: bots"], route_class=FeatherRoute)
@@ -117,33 +115,21 @@ async def take_updates(runtime: Runtime, bot: dict, params: GetUpdates,
 async def take(runtime: Runtime, address: str, limit: int, via: str,
                request: Request) -> list[dict]:
     """Read what is queued for an address and hand it out (featherChat's delete-on-read),
-    never to a reader that is gone. On one node the confirmation (UpdatesConfirmed) is lazy:
-    it rides with the next write, and no read returns these updates meanwhile
-    (api/longpoll.Taken); a crash before it is recorded hands them out again: at least once.
-    With nodes sharing the log, a reader on another node may have read the same: the
-    confirmation is awaited, and the log takes the first (the loser reads again)."""
-    for _ in range(3):
-        if gone(request):
-            return []
-        items = updates.pending(runtime.db, address, limit, skip=runtime.taken.held(address))
-        if not items:
-            return items
+    never to a reader that is gone. The confirmation (UpdatesConfirmed) is lazy: it rides
+    with the next write, and no read returns these updates meanwhile (api/longpoll.Taken);
+    a crash before it is recorded hands them out again: at least once. On a shared log, only
+    the node holding the queue's reader lease hands them out (api/readers.py)."""
+    if gone(request):
+        return []
+    if runtime.readers is not None and not await runtime.readers.hold(address):
+        return []
+    items = updates.pending(runtime.db, address, limit, skip=runtime.taken.held(address))
+    if items:
         ids = [item["update_id"] for item in items]
-
-        def confirm(unit: Unit, ids: list[int] = ids) -> bool:
-            return runtime.app.confirm_updates(unit, address, ids[-1], via, ids)
-
-        if runtime.node is None:
-            runtime.taken.hold(address, ids, runtime.writer.submit(confirm, lazy=True))
-            return items
-        try:
-            await runtime.writer.run(confirm)
-            return items
-        except DomainError as error:
-            if str(error) != ALREADY_TAKEN:
-                raise
-            runtime.writer.follow()  # the read models learn what the other reader took
-    return []
+        runtime.taken.hold(address, ids, runtime.writer.submit(
+            lambda unit: runtime.app.confirm_updates(unit, address, ids[-1], via, ids),
+            lazy=True))
+    return items
 
 
 async def send(runtime: Runtime, bot: dict, params: SendMessage) -> dict:
