@@ -57,7 +57,7 @@ class Node:
     def _send(self, payload: str) -> None:
         try:
             self.leases.signal(payload)
-        except Exception:  # noqa: BLE001 - a signal is an optimisation of a rare race
+        except Exception:  # noqa: BLE001 - lost: an older poll ends at its own timeout
             log.exception("could not signal the other nodes")
 
     def close(self) -> None:
