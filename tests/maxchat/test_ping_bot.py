@@ -53,11 +53,12 @@ class BotProcess:
             await asyncio.sleep(0.05)
 
     def stop(self) -> int:
-        """Ctrl-C, as its author would stop it; killed if it does not exit in time."""
+        """Ctrl-C, as its author would stop it; killed if it does not exit in time (a send in
+        flight holds its exit for as long as the example's own 15 s request timeout)."""
         if self.process.poll() is None:
             self.process.send_signal(signal.SIGINT)
         try:
-            return self.process.wait(WAIT)
+            return self.process.wait(2 * WAIT)
         except subprocess.TimeoutExpired:
             self.process.kill()
             self.process.wait()
@@ -121,12 +122,12 @@ def test_the_ping_bot_answers_ping_and_nothing_else(server, tmp_path):
         await bot.wait_for_log("ready as PingBot in 1 server(s): Home")
         gateway = await Gateway().open(server, owner.token)
         try:
-            say(owner, sid, cid, "!ping")
+            await asyncio.to_thread(say, owner, sid, cid, "!ping")  # heartbeats go on
             first = await gateway.messages(2)
             # a few heartbeat timeouts (1.5 s each) pass: only a heartbeating bot is still there
             await asyncio.sleep(3 * 1.5 * HEARTBEAT_MS / 1000)
-            say(owner, sid, cid, "hello")
-            say(owner, sid, cid, "!ping")
+            await asyncio.to_thread(say, owner, sid, cid, "hello")
+            await asyncio.to_thread(say, owner, sid, cid, "!ping")
             # the bot handles messages in order: an answer to hello would come before this Pong
             second = await gateway.messages(3)
         finally:

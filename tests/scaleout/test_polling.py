@@ -27,6 +27,7 @@ from tests.scaleout.conftest import (
 from tests.servers import Server
 
 pytestmark = pytest.mark.slow
+PHASE, OVERLAP = GRACE + 1.5, 0.5  # the pollers' turns, and how long both read at a turn
 PER_USER = 25
 
 
@@ -72,6 +73,7 @@ def test_a_bot_polling_one_node_gets_every_message_sent_to_the_other_once_in_ord
     def sender(index: int) -> None:
         with client(pair.b) as http:
             for n in range(PER_USER):
+                time.sleep(0.05)  # spread over several turns
                 answer = send(http, users[index], bot["fingerprint"], f"{index}-{n}")
                 if not answer.is_success:
                     failures.add((index, n, answer.status_code, answer.text))
@@ -101,9 +103,10 @@ def test_a_bot_polling_one_node_gets_every_message_sent_to_the_other_once_in_ord
 
 def test_two_pollers_on_two_nodes_never_get_the_same_update(pair: Pair):
     """featherChat v1 deletes what it returns: with one poller per node on one bot and users
-    sending to both nodes, each update goes to exactly one of them, and none is lost. Each
-    poller pauses now and then, longer than a node keeps an idle queue's reader lease
-    (api/readers.py), so the lease passes between the nodes while both read."""
+    sending to both nodes, each update goes to exactly one of them, and none is lost. The
+    pollers take turns of PHASE seconds, both reading in the turn's first OVERLAP seconds:
+    a node keeps an idle queue's reader lease for GRACE only (api/readers.py), so the lease
+    passes between the nodes, and both read at once while it does."""
     per_sender, senders = 75, 4  # 300 messages, half to each node
     with client(pair.a) as on_a, client(pair.b) as on_b:
         bot = register_bot(on_a)
@@ -113,31 +116,34 @@ def test_two_pollers_on_two_nodes_never_get_the_same_update(pair: Pair):
     taken: dict[str, Collected] = {"a": Collected(), "b": Collected()}
     done = threading.Event()  # the senders are done
 
-    def poller(server: Server, into: Collected, pause: float) -> None:
-        deadline = time.monotonic() + 4 * TIMEOUT
-        burst = time.monotonic()
+    start = time.monotonic()
+
+    def poller(server: Server, into: Collected, turn: int) -> None:
+        deadline = start + 4 * TIMEOUT
         with client(server) as http:
             while time.monotonic() < deadline:
                 if done.is_set() and sum(map(len, taken.values())) >= len(acknowledged):
                     return
+                into_turn = (time.monotonic() - start) % (2 * PHASE)
+                if not (turn * PHASE <= into_turn < turn * PHASE + PHASE
+                        or into_turn % PHASE < OVERLAP):
+                    time.sleep(0.05)
+                    continue
                 into.add(*[(u["update_id"], u["message"]["message_id"])
-                           for u in feather_poll(http, bot, timeout=1, limit=10)])
-                if time.monotonic() - burst > pause / 2:  # out of step with the other
-                    time.sleep(GRACE + pause)
-                    burst = time.monotonic()
+                           for u in feather_poll(http, bot, timeout=0.5, limit=10)])
 
     def sender(index: int) -> None:
         server = (pair.a, pair.b)[index % 2]
         with client(server) as http:
             for n in range(per_sender):
+                time.sleep(0.05)  # spread over several turns
                 answer = send(http, users[index], bot["fingerprint"], f"{index}-{n}")
                 if answer.is_success:
                     acknowledged.add(answer.json()["result"]["message_id"])
                 else:
                     failures.add((server.output.name, index, n, answer.status_code, answer.text))
 
-    polling = begin(Worker(poller, pair.a, taken["a"], 0.5),
-                    Worker(poller, pair.b, taken["b"], 1.3))
+    polling = begin(Worker(poller, pair.a, taken["a"], 0), Worker(poller, pair.b, taken["b"], 1))
     try:
         finish(begin(*[Worker(sender, i) for i in range(senders)]), 4 * TIMEOUT)
     finally:
