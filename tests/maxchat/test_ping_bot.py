@@ -31,6 +31,13 @@ def server(tmp_path) -> Iterator[Server]:
     running.stop()
 
 
+def _interruptible() -> None:
+    """Ctrl-C works on the example even when the tests run where SIGINT is ignored (a
+    background job), which its children would inherit: Python then never raises
+    KeyboardInterrupt."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 class BotProcess:
     """The example in a subprocess, its log in a file."""
 
@@ -40,7 +47,7 @@ class BotProcess:
             self.process = subprocess.Popen(
                 [sys.executable, str(ROOT / "examples" / "ping_bot.py")],
                 env={**os.environ, "MAXBOT_API_BASE": server.url, "MAXBOT_TOKEN": token},
-                stdout=output, stderr=subprocess.STDOUT)
+                stdout=output, stderr=subprocess.STDOUT, preexec_fn=_interruptible)
 
     def text(self) -> str:
         return self.log.read_text()
