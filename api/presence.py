@@ -4,10 +4,8 @@ sent through any node is recorded `delivered` and pushed by whichever node holds
 Not history, so not in the log: each node tells the others through signals when an address's
 first socket opens and its last one closes, answers a newcomer's `hello` with what it holds,
 and forgets what a node held once that node is gone (its slot's lease is free)."""
-import logging
 from collections.abc import Callable, Iterable
 
-log = logging.getLogger(__name__)
 Signal = Callable[[dict], None]
 CHUNK = 150  # addresses per signal: a NOTIFY payload stays far below PostgreSQL's 8000 bytes
 
