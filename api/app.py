@@ -96,7 +96,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         await runtime.return_in_flight()
         runtime.limits = RateLimits(settings.telegram_rate_limit,
                                     settings.telegram_chat_rate_limit)
+        runtime.webhooks.gone_after = settings.webhook_gone_after
         runtime.webhooks.start()
+        runtime.retention.seconds = settings.update_retention
+        runtime.retention.start()
         if new_admin_key:
             print(f"botbus: generated admin key (shown once, keep it): {new_admin_key}",
                   file=sys.stdout, flush=True)

@@ -20,6 +20,7 @@ from api.maxchat.fanout import Fanout
 from api.presence import Presence
 from api.ratelimit import RateLimits
 from api.readers import Readers
+from api.retention import Retention
 from api.secrets import Secrets, load_or_create
 from api.sockets import Sockets
 from api.webhooks import Deliveries
@@ -54,6 +55,7 @@ class Runtime:
     botyard: BotyardConfig = field(default_factory=load_botyard_config)
     sessions: Sessions = field(default_factory=Sessions)  # Botyard's web users
     webhooks: Deliveries = field(init=False)
+    retention: Retention = field(init=False)
     gateway: Fanout = field(init=False)
     node: "Node | None" = None  # on a shared log (PostgreSQL): this node's part in it
     returning: list[asyncio.Future] = field(default_factory=list)  # shared: pushes back later
@@ -110,6 +112,7 @@ class Runtime:
         runtime = cls(app, writer, db, waiters, sockets, secrets, lock, callers, Taken(), Polls(),
                       FileStore(data, max_upload), node=node)
         runtime.webhooks = Deliveries(runtime)
+        runtime.retention = Retention(runtime)
         runtime.gateway = Fanout(db)
         started.append(runtime)
         if node is not None:  # from here on, other nodes' appends reach every listener
@@ -182,6 +185,7 @@ class Runtime:
         self.begin_stop()
         for later in self.returning:
             later.cancel()
+        self.retention.stop()
         await self.webhooks.stop()
         await self.sockets.drain()  # the requeues they report go through the writer
         self.writer.stop()

@@ -24,6 +24,10 @@ class Settings:
         default_factory=lambda: _env_int("BOTBUS_TELEGRAM_RATE_LIMIT", 0))
     telegram_chat_rate_limit: int = field(  # per second per chat of a bot; 0: no limit
         default_factory=lambda: _env_int("BOTBUS_TELEGRAM_CHAT_RATE_LIMIT", 0))
+    update_retention: float = field(  # seconds a bot's update waits before it is dropped
+        default_factory=lambda: float(os.environ.get("BOTBUS_UPDATE_RETENTION") or 86400))
+    webhook_gone_after: float = field(  # a Telegram webhook answering only 410 this long goes
+        default_factory=lambda: float(os.environ.get("BOTBUS_WEBHOOK_GONE_AFTER") or 82800))
     ack_timeout: float = field(
         default_factory=lambda: float(os.environ.get("BOTBUS_ACK_TIMEOUT") or 30))
     forwarded_allow_ips: str = field(  # behind a proxy: whose X-Forwarded-* headers to trust

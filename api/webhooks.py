@@ -8,6 +8,7 @@ The request's shape is the dialect's (an `Adapter`, registered by name: Telegram
 Botyard's); the outbox, the order, the backoff, the records and the HTTP client are shared."""
 import asyncio
 import logging
+import math
 import random
 import time
 from collections.abc import Iterable
@@ -16,8 +17,8 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 import aiohttp
 
-from domain.webhooks import Webhook
-from projections import outbox, updates
+from domain.webhooks import GONE_AFTER, Webhook
+from projections import backlog, outbox, updates
 
 if TYPE_CHECKING:
     from api.runtime import Runtime
@@ -39,6 +40,8 @@ class Answer:
 
 
 class Adapter(Protocol):
+    removes_gone: bool  # a receiver answering only 410 for `gone_after` loses its webhook
+
     def request(self, runtime: "Runtime", item: dict, hook: dict
                 ) -> tuple[bytes, dict[str, str]] | None:
         """The body and headers of the POST for one queued update; None to skip it."""
@@ -73,6 +76,7 @@ class Deliveries:
         self._tasks: set[asyncio.Task] = set()
         self._client: aiohttp.ClientSession | None = None  # made on the running loop
         self._stopped = False
+        self.gone_after = GONE_AFTER  # BOTBUS_WEBHOOK_GONE_AFTER
 
     def start(self) -> None:
         # aiohttp: a third of httpx's CPU per delivery (measured on the webhook bench)
@@ -117,7 +121,7 @@ class Deliveries:
         retries, now = outbox.retries(self.runtime.db, address), time.time()
         busy, soonest = set(hook.flying.values()), None
         skip = [*hook.flying, *hook.settling]
-        for update_id, chat in updates.heads(self.runtime.db, address, BATCH, skip):
+        for update_id, chat in backlog.heads(self.runtime.db, address, BATCH, skip):
             if chat in busy:
                 continue
             busy.add(chat)  # later updates of this chat wait for this one
@@ -168,13 +172,16 @@ class Deliveries:
             status, error, retry_in, response = await self._post(found["url"], *request,
                                                                   attempt)
             recorded = runtime.writer.submit(lambda unit: runtime.app.record_delivery(
-                unit, address, update_id, attempt, status, error, retry_in))
+                unit, address, update_id, attempt, status, error, retry_in,
+                self.gone_after if adapter.removes_gone else math.inf))
             if not error:
                 hook.flying.pop(update_id, None)
                 hook.settling.add(update_id)
                 self.wake([address])
             try:
-                await recorded
+                if await recorded:
+                    log.warning("webhook removed: its receiver answered only 410 Gone",
+                                extra={"address": address, "seconds": self.gone_after})
             finally:
                 hook.settling.discard(update_id)
             if response is not None and not error:

@@ -108,6 +108,12 @@ class MessagingCommands:
             [[update_id, message_id] for update_id, message_id in updates], reason,
             timestamp=self.clock())
 
+    def expire_updates(self, unit: Unit, address: str, older_than: float) -> bool:
+        """Drop what waits in the queue since more than `older_than` seconds."""
+        now = self.clock()
+        return self._queue(unit, address).expire(millis(now) - round(older_than * 1000),
+                                                  timestamp=now)
+
     def _message(self, unit: Unit, message_id: UUID) -> Message:
         message = unit.get(message_id)
         if not isinstance(message, Message):

@@ -52,6 +52,17 @@ class UpdateQueue(Aggregate):
             back = {update_id for update_id, _ in self.updates}
             aggregate.taken = tuple(i for i in aggregate.handed_out() if i not in back)
 
+    class UpdatesExpired(Aggregate.Event):
+        """Every update queued before `before` (unix ms) that no socket holds is gone: kept
+        at most the server's retention, as Telegram keeps them 24 hours. The cutoff is
+        decided once, here, so a rebuild drops the same updates."""
+
+        address: str
+        before: int
+
+        def apply(self, aggregate: "UpdateQueue") -> None:
+            aggregate.expired_before = self.before
+
     @staticmethod
     def create_id(address: str, **_: object) -> UUID:
         return queue_id(address)
@@ -60,6 +71,7 @@ class UpdateQueue(Aggregate):
     def __init__(self, address: str, timestamp: datetime) -> None:
         self.address, self.confirmed_up_to = address, 0
         self.taken: tuple[int, ...] = ()
+        self.expired_before = 0  # unix ms
 
     def handed_out(self) -> tuple[int, ...]:
         """The ids last taken by name (a snapshot from before they were kept has none)."""
@@ -76,6 +88,14 @@ class UpdateQueue(Aggregate):
             raise conflict(ALREADY_TAKEN)
         self.trigger_event(self.UpdatesConfirmed, address=self.address, up_to=up_to, via=via,
                            update_ids=list(update_ids or ()), timestamp=timestamp)
+        return True
+
+    def expire(self, before: int, timestamp: datetime) -> bool:
+        """Records nothing if this cutoff (or a later one) was recorded already."""
+        if before <= getattr(self, "expired_before", 0):  # a snapshot from before it had one
+            return False
+        self.trigger_event(self.UpdatesExpired, address=self.address, before=before,
+                           timestamp=timestamp)
         return True
 
     def give_back(self, updates: list[list], reason: str, timestamp: datetime) -> bool:

@@ -29,12 +29,19 @@ class Webhook(Aggregate):
         def apply(self, aggregate: "Webhook") -> None:
             aggregate.url, aggregate.secret = self.url, self.secret
             aggregate.max_connections, aggregate.dialect = self.max_connections, self.dialect
+            aggregate.gone_since = None  # a new receiver, or the same one told again
 
     class Deleted(Aggregate.Event):
         address: str
 
         def apply(self, aggregate: "Webhook") -> None:
-            aggregate.url = ""
+            aggregate.url, aggregate.gone_since = "", None
+
+    class Removed(Deleted):
+        """Deleted by the server, not the bot: its receiver answered 410 Gone, and nothing
+        else, for `gone_after` (Telegram: 23 hours). Its updates wait for getUpdates."""
+
+        reason: str
 
     class Delivered(Aggregate.Event):
         """The receiver answered 2xx: the update leaves the queue."""
@@ -44,15 +51,31 @@ class Webhook(Aggregate):
         attempt: int
         status: int
 
+        def apply(self, aggregate: "Webhook") -> None:
+            aggregate.gone_since = None
+
     class DeliveryFailed(Aggregate.Event):
         """Not delivered: tried again at `retry_at` (unix seconds, decided here, so a rebuild
-        schedules the same)."""
+        schedules the same). `status` is the receiver's (None: no answer; v1 events had
+        none). A run of 410s counts from its first."""
 
+        class_version = 2
         address: str
         update_id: int
         attempt: int
         error: str
         retry_at: float
+        status: int | None
+
+        @staticmethod
+        def upcast_v1_v2(state: dict) -> None:
+            state["status"] = None
+
+        def apply(self, aggregate: "Webhook") -> None:
+            if self.status != GONE:
+                aggregate.gone_since = None
+            elif aggregate.gone() is None:
+                aggregate.gone_since = self.timestamp.timestamp()
 
     @staticmethod
     def create_id(address: str, **_: object) -> UUID:
@@ -62,6 +85,12 @@ class Webhook(Aggregate):
     def __init__(self, address: str, timestamp: datetime) -> None:
         self.address, self.url, self.secret = address, "", ""
         self.max_connections, self.dialect = 40, "telegram"
+        self.gone_since: float | None = None
+
+    def gone(self) -> float | None:
+        """Since when (unix seconds) every attempt was answered 410 (a snapshot from before
+        this was kept has no such run)."""
+        return getattr(self, "gone_since", None)
 
     def set(self, url: str, secret: str, max_connections: int, dialect: str,
             timestamp: datetime) -> bool:
@@ -77,6 +106,10 @@ class Webhook(Aggregate):
             return False
         self.trigger_event(self.Deleted, address=self.address, timestamp=timestamp)
         return True
+
+
+GONE = 410
+GONE_AFTER = 23 * 3600.0  # Telegram's: a webhook answered only 410 for this long is removed
 
 
 def webhook_id(address: str) -> UUID:
@@ -96,8 +129,10 @@ class WebhookCommands:
         return self._webhook(unit, address).delete(timestamp=self.clock())
 
     def record_delivery(self, unit: Unit, address: str, update_id: int, attempt: int,
-                        status: int | None, error: str, retry_in: float) -> None:
-        """One attempt's outcome: delivered (`status` 2xx) or failed, retried in `retry_in`."""
+                        status: int | None, error: str, retry_in: float,
+                        gone_after: float = GONE_AFTER) -> bool:
+        """One attempt's outcome: delivered (`status` 2xx) or failed, retried in `retry_in`.
+        Returns whether the webhook was removed: answered only 410 for `gone_after`."""
         webhook = unit.get(webhook_id(address))
         if not isinstance(webhook, Webhook):
             raise not_found("webhook not found")
@@ -105,10 +140,17 @@ class WebhookCommands:
         if status is not None and 200 <= status < 300:
             webhook.trigger_event(Webhook.Delivered, address=address, update_id=update_id,
                                   attempt=attempt, status=status, timestamp=now)
-        else:
-            webhook.trigger_event(Webhook.DeliveryFailed, address=address, update_id=update_id,
-                                  attempt=attempt, error=error,
-                                  retry_at=now.timestamp() + retry_in, timestamp=now)
+            return False
+        webhook.trigger_event(Webhook.DeliveryFailed, address=address, update_id=update_id,
+                              attempt=attempt, error=error, status=status,
+                              retry_at=now.timestamp() + retry_in, timestamp=now)
+        since = webhook.gone()
+        if not webhook.url or since is None or now.timestamp() - since < gone_after:
+            return False
+        webhook.trigger_event(Webhook.Removed, address=address, timestamp=now,
+                              reason=f"the webhook answered {GONE} Gone for"
+                                     f" {round(now.timestamp() - since)} s")
+        return True
 
     def _webhook(self, unit: Unit, address: str) -> Webhook:
         webhook = unit.get(webhook_id(address))

@@ -7,6 +7,7 @@ its place in the queue).
 """
 from collections.abc import Collection
 from functools import singledispatch
+from typing import Any
 
 import orjson
 from sqlite_utils import Database
@@ -14,6 +15,7 @@ from sqlite_utils import Database
 from domain.bots import Bot
 from domain.callbacks import Callback
 from domain.chats import ChatRooms
+from domain.clock import millis
 from domain.ids import ulid_of
 from domain.messages import Message
 from domain.updates import UpdateQueue
@@ -21,7 +23,7 @@ from domain.webhooks import Webhook
 from projections.messages import COLUMNS, JOIN_SENDER, as_item
 
 NAME = "updates"
-VERSION = 4  # raise when the tables or their rows change: the projector replays it
+VERSION = 5  # raise when the tables or their rows change: the projector replays it
 TABLES = ("updates", "update_counters", "update_filters")
 # The update types Botbus creates, and those a bot gets when it names none (Telegram's default)
 PRODUCED = ("message", "callback_query")
@@ -34,11 +36,13 @@ def create(db: Database) -> None:
     # row cannot say (a deleted message's chat, a press, an answer).
     db.table("updates").create(
         {"address": str, "update_id": int, "message_id": str, "position": int,
-         "in_flight": int, "kind": str, "payload": str, "chat": str},
+         "in_flight": int, "kind": str, "payload": str, "chat": str, "ms": int},
         pk=("address", "update_id"), if_not_exists=True,
-        defaults={"kind": "message", "chat": ""})
+        defaults={"kind": "message", "chat": "", "ms": 0})
     db.table("updates").create_index(["message_id"], if_not_exists=True)
     db.execute("CREATE INDEX IF NOT EXISTS updates_in_chat ON updates (chat) WHERE chat != ''")
+    # `ms`: when the update was queued (unix ms), for the retention's sweep
+    db.table("updates").create_index(["ms"], if_not_exists=True)
     db.table("update_counters").create({"address": str, "last": int}, pk="address",
                                        if_not_exists=True)
     # One row per update type an address has filtered out (`allowed_updates`)
@@ -62,11 +66,12 @@ def _(event: Message.Sent, db: Database, position: int) -> None:
     if not event.to:  # a channel's message (MaxChat): read from its channel, not a queue
         return
     db.execute(
-        "INSERT INTO updates (address, update_id, message_id, position, in_flight, chat)"
+        "INSERT INTO updates (address, update_id, message_id, position, in_flight, chat, ms)"
         " SELECT ?1, COALESCE((SELECT last FROM update_counters WHERE address = ?1), 0) + 1,"
-        " ?2, ?3, ?4, ?5 WHERE NOT EXISTS (SELECT 1 FROM update_filters WHERE address = ?1"
+        " ?2, ?3, ?4, ?5, ?6 WHERE NOT EXISTS (SELECT 1 FROM update_filters WHERE address = ?1"
         " AND type = 'message')",
-        (event.to, str(event.originator_id), position, int(event.delivered), event.chat))
+        (event.to, str(event.originator_id), position, int(event.delivered), event.chat,
+         millis(event.timestamp)))
 
 
 @apply.register
@@ -81,15 +86,16 @@ def _(event: Bot.Deleted, db: Database, position: int) -> None:
 
 
 _NOTICE = ("INSERT INTO updates (address, update_id, message_id, position, in_flight, kind,"
-           " payload) SELECT ?1, COALESCE((SELECT last FROM update_counters WHERE address = ?1),"
-           " 0) + 1, ?2, ?3, 0, ?4, ?5 WHERE NOT EXISTS (SELECT 1 FROM update_filters"
-           " WHERE address = ?1 AND type = ?4)")
+           " payload, ms) SELECT ?1, COALESCE((SELECT last FROM update_counters WHERE"
+           " address = ?1), 0) + 1, ?2, ?3, 0, ?4, ?5, ?6 WHERE NOT EXISTS (SELECT 1 FROM"
+           " update_filters WHERE address = ?1 AND type = ?4)")
 
 
-def _notice(db: Database, address: str, message_id: str, position: int, kind: str,
+def _notice(db: Database, event: Any, address: str, message_id: str, position: int, kind: str,
             payload: dict | None = None) -> None:
     db.execute(_NOTICE, (address, message_id, position, kind,
-                         orjson.dumps(payload).decode() if payload is not None else None))
+                         orjson.dumps(payload).decode() if payload is not None else None,
+                         millis(event.timestamp)))
 
 
 @apply.register
@@ -98,7 +104,7 @@ def _(event: Message.Edited, db: Database, position: int) -> None:
     told as an `edited` item."""
     message_id = str(event.originator_id)
     if event.to and not _unseen(db, message_id):
-        _notice(db, event.to, message_id, position, "edited")
+        _notice(db, event, event.to, message_id, position, "edited")
 
 
 @apply.register
@@ -109,7 +115,7 @@ def _(event: Message.Deleted, db: Database, position: int) -> None:
     db.execute("DELETE FROM updates WHERE message_id = ? AND kind IN ('message', 'edited')",
                (message_id,))
     if seen and event.to:
-        _notice(db, event.to, message_id, position, "deleted", {"by": event.by})
+        _notice(db, event, event.to, message_id, position, "deleted", {"by": event.by})
 
 
 def _unseen(db: Database, message_id: str) -> bool:
@@ -120,7 +126,7 @@ def _unseen(db: Database, message_id: str) -> bool:
 
 @apply.register
 def _(event: Callback.Pressed, db: Database, position: int) -> None:
-    _notice(db, event.bot_address, event.message_id, position, "callback_query",
+    _notice(db, event, event.bot_address, event.message_id, position, "callback_query",
             {"id": ulid_of(event.originator_id), "user_id": event.user_id, "data": event.data})
 
 
@@ -128,7 +134,7 @@ def _(event: Callback.Pressed, db: Database, position: int) -> None:
 def _(event: Callback.Answered, db: Database, position: int) -> None:
     answer = {"callback_query_id": ulid_of(event.originator_id), "text": event.text,
               "show_alert": event.show_alert, "url": event.url}
-    _notice(db, event.user_address, "", position, "callback_answer",
+    _notice(db, event, event.user_address, "", position, "callback_answer",
             {key: value for key, value in answer.items() if value != ""})
 
 
@@ -176,10 +182,16 @@ def _(event: Webhook.Delivered, db: Database, position: int) -> None:
 @apply.register
 def _(event: UpdateQueue.UpdatesReturned, db: Database, position: int) -> None:
     db.conn.executemany(
-        "INSERT OR IGNORE INTO updates (address, update_id, message_id, position, in_flight)"
-        " VALUES (?, ?, ?, ?, 0)",
-        [(event.address, update_id, message_id, position)
+        "INSERT OR IGNORE INTO updates (address, update_id, message_id, position, in_flight,"
+        " ms) VALUES (?, ?, ?, ?, 0, ?)",
+        [(event.address, update_id, message_id, position, millis(event.timestamp))
          for update_id, message_id in event.updates])
+
+
+@apply.register
+def _(event: UpdateQueue.UpdatesExpired, db: Database, position: int) -> None:
+    db.execute("DELETE FROM updates WHERE address = ? AND ms < ? AND in_flight = 0",
+               (event.address, event.before))
 
 
 # Queries
@@ -204,25 +216,6 @@ def pending(db: Database, address: str, limit: int,
 def blocked(db: Database, address: str) -> set[str]:
     return {row[0] for row in db.execute("SELECT type FROM update_filters WHERE address = ?",
                                          (address,))}
-
-
-def pending_ids(db: Database, address: str) -> list[int]:
-    """Every update id waiting in a queue, oldest first (a negative offset keeps the last)."""
-    return [row[0] for row in db.execute(
-        "SELECT update_id FROM updates WHERE address = ? AND in_flight = 0 ORDER BY update_id",
-        (address,))]
-
-
-def heads(db: Database, address: str, limit: int, skip: Collection[int] = ()
-          ) -> list[tuple[int, str]]:
-    """(update_id, chat) of what waits, oldest first, without reading the messages (the
-    webhook worker's look at a queue, after every delivery); the chat is the other party."""
-    skipping = f" AND u.update_id NOT IN ({', '.join('?' * len(skip))})" if skip else ""
-    return [(row[0], row[1] or "") for row in db.execute(
-        "SELECT u.update_id, CASE WHEN a.fingerprint = ?1 THEN m.to_address ELSE a.fingerprint"
-        " END FROM updates u LEFT JOIN messages m ON m.id = u.message_id"
-        f" LEFT JOIN accounts a ON a.id = m.sender_id WHERE u.address = ?1 AND u.in_flight = 0"
-        f"{skipping} ORDER BY u.update_id LIMIT ?", (address, *skip, limit))]
 
 
 def item(db: Database, address: str, update_id: int) -> dict | None:

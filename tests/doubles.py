@@ -1,8 +1,11 @@
-"""Test doubles for time and ids, so events, ids and timestamps repeat run after run."""
+"""Test doubles for time and ids, so events, ids and timestamps repeat run after run, and
+the writer's part in a command, done by hand."""
 import base64
 import itertools
 from collections import defaultdict
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from ulid import ULID
 
@@ -62,3 +65,12 @@ class CountingIds:
         """URL-safe and as long as `secrets.token_urlsafe(nbytes)`: 36 chars for 27 bytes."""
         value = (self._next("secret") % (1 << (8 * nbytes))).to_bytes(nbytes, "big")
         return base64.urlsafe_b64encode(value).rstrip(b"=").decode()
+
+
+def run(app: Any, command: Callable[[Any], Any]) -> Any:
+    """What the writer does for a batch of one: run against a unit, then save it."""
+    unit = app.new_unit()
+    result = command(unit)
+    if unit.aggregates:
+        app.save(*unit.aggregates)
+    return result

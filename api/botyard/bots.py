@@ -29,7 +29,7 @@ from api.runtime import Runtime
 from domain.bots import DEFAULT_SCOPE
 from domain.errors import invalid
 from domain.ids import aggregate_id
-from projections import bots, outbox, updates
+from projections import backlog, bots, outbox
 from projections import chats as rooms
 
 router = APIRouter(tags=["Botyard: bot API"], route_class=BotyardRoute)
@@ -112,12 +112,12 @@ async def set_webhook(bot: CurrentBot, body: Params[BotyardNewWebhook],
     secret, if any, as `Authorization`, retried until delivered."""
     _check_webhook(body.url, body.secret)
     address = bot["fingerprint"]
-    backlog = [] if runtime.webhooks.active(address) else updates.pending_ids(runtime.db,
+    waiting = [] if runtime.webhooks.active(address) else backlog.pending_ids(runtime.db,
                                                                                 address)
 
     def command(unit):
-        if backlog:  # what came while no webhook was set is not pushed later
-            runtime.app.confirm_updates(unit, address, backlog[-1], "botyard.webhook")
+        if waiting:  # what came while no webhook was set is not pushed later
+            runtime.app.confirm_updates(unit, address, waiting[-1], "botyard.webhook")
         runtime.app.set_webhook(unit, address, body.url, body.secret, 40, "botyard")
 
     await runtime.writer.run(command)

@@ -11,6 +11,8 @@ from projections import files
 
 
 class BotyardShape:
+    removes_gone = False  # an admin sets a Botyard webhook: only an admin removes it
+
     def request(self, runtime: Runtime, item: dict, hook: dict
                 ) -> tuple[bytes, dict[str, str]] | None:
         if item.get("kind") != "message" or not item.get("chat") or item.get("ms") is None:

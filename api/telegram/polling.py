@@ -10,7 +10,7 @@ from api.telegram.errors import TelegramError
 from api.telegram.methods import Call, method
 from api.telegram.objects import Update
 from api.telegram.schemas import GetUpdates
-from projections import updates
+from projections import backlog, updates
 
 MAX_TIMEOUT = 50
 WEBHOOK_ACTIVE = ("Conflict: can't use getUpdates method while webhook is active; use"
@@ -55,7 +55,7 @@ def confirm_below(call: Call, offset: int) -> int:
     returns the update id reads start above."""
     runtime, address = call.runtime, call.address
     if offset < 0:
-        waiting = updates.pending_ids(runtime.db, address)
+        waiting = backlog.pending_ids(runtime.db, address)
         if len(waiting) <= -offset:
             return 0
         offset = waiting[offset - 1] + 1

@@ -17,7 +17,7 @@ from api.telegram.objects import WebhookInfo
 from api.telegram.polling import remember_filter
 from api.telegram.schemas import DeleteWebhook, SetWebhook
 from api.webhooks import ADAPTERS, Answer
-from projections import directory, messages, outbox, updates
+from projections import backlog, directory, messages, outbox, updates
 
 log = logging.getLogger(__name__)
 _SECRET = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
@@ -27,7 +27,7 @@ NOT_FROM_A_WEBHOOK = ("setwebhook", "deletewebhook", "close", "logout")
 async def drop_pending(call: Call) -> None:
     """`drop_pending_updates`: everything queued now is confirmed before the answer."""
     runtime, address = call.runtime, call.address
-    waiting = updates.pending_ids(runtime.db, address)
+    waiting = backlog.pending_ids(runtime.db, address)
     if waiting:
         await runtime.writer.run(lambda unit: runtime.app.confirm_updates(
             unit, address, waiting[-1], "telegram.drop_pending_updates"))
@@ -37,7 +37,7 @@ def pending_count(call: Call) -> int:
     """What a getUpdates would still return: an offset on its way counts as confirmed."""
     taken, address = call.runtime.taken, call.address
     floor, held = taken.floor(address), taken.held(address)
-    return sum(1 for update_id in updates.pending_ids(call.runtime.db, address)
+    return sum(1 for update_id in backlog.pending_ids(call.runtime.db, address)
                if update_id > floor and update_id not in held)
 
 
@@ -96,6 +96,8 @@ async def get_webhook_info(call: Call, _: object) -> dict:
 
 class TelegramShape:
     """How a Telegram webhook receives an update, and what its answer may ask for."""
+
+    removes_gone = True  # as Telegram does, after 23 hours of nothing but 410
 
     def request(self, runtime: Runtime, item: dict, hook: dict
                 ) -> tuple[bytes, dict[str, str]] | None:

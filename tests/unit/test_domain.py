@@ -18,7 +18,7 @@ from domain.tokens import hash_token
 from domain.unit import Unit
 from domain.updates import UpdateQueue, queue_id
 from domain.users import User
-from tests.doubles import START, CountingIds, FixedClock
+from tests.doubles import START, CountingIds, FixedClock, run
 
 IN_MEMORY = {"PERSISTENCE_MODULE": "eventsourcing.popo"}
 BOT_FP = "aabbccdd1122334455667788aabbccdd"
@@ -40,15 +40,6 @@ def app(clock, ids):
     botbus = Botbus(IN_MEMORY, clock=clock, ids=ids)
     yield botbus
     botbus.close()
-
-
-def run(app: Botbus, command: Callable[[Unit], Any]) -> Any:
-    """What the writer does for a batch of one: run against a unit, then save it."""
-    unit = app.new_unit()
-    result = command(unit)
-    if unit.aggregates:
-        app.save(*unit.aggregates)
-    return result
 
 
 def pending_count(unit: Unit) -> int:
