@@ -28,6 +28,7 @@ from api.writer import Writer
 from domain.application import Botbus
 from domain.logstore import is_shared, log_identity
 from projections import directory, updates
+from projections.checkpoints import Checkpoints
 from projections.db import PROJECTIONS_FILE, discard_if_foreign, lock_data_dir, open_projections
 from projections.projector import Applied, Projector
 
@@ -51,6 +52,7 @@ class Runtime:
     taken: Taken
     polls: Polls
     files: FileStore
+    checkpoints: Checkpoints
     limits: RateLimits = field(default_factory=RateLimits)
     botyard: BotyardConfig = field(default_factory=load_botyard_config)
     sessions: Sessions = field(default_factory=Sessions)  # Botyard's web users
@@ -75,8 +77,10 @@ class Runtime:
             data, node.leases.shared_secrets if node is not None else None)
         app.key_secret = secrets.bot_key_secret
         loop = asyncio.get_running_loop()
-        projector = Projector(app.recorder, app.mapper,
-                              open_projections(data / PROJECTIONS_FILE))  # the loop's own
+        projector = Projector(app.recorder, app.mapper, open_projections(  # the loop's own
+            data / PROJECTIONS_FILE, autocheckpoint=False))
+        checkpoints = Checkpoints(data / PROJECTIONS_FILE)
+        projector.on_projected = checkpoints.applied
         db = open_projections(data / PROJECTIONS_FILE)
 
         def on_missed(message_id: UUID, reason: str) -> Awaitable[bool]:
@@ -110,7 +114,7 @@ class Runtime:
         app.ids.observe(directory.highest_number(db))
         writer.start()
         runtime = cls(app, writer, db, waiters, sockets, secrets, lock, callers, Taken(), Polls(),
-                      FileStore(data, max_upload), node=node)
+                      FileStore(data, max_upload), checkpoints, node=node)
         runtime.webhooks = Deliveries(runtime)
         runtime.retention = Retention(runtime)
         runtime.gateway = Fanout(db)
@@ -189,6 +193,8 @@ class Runtime:
         await self.webhooks.stop()
         await self.sockets.drain()  # the requeues they report go through the writer
         self.writer.stop()
+        self.checkpoints.close()
+        self.writer.projector.db.close()
         if self.node is not None:
             self.node.close()
         self.app.close()

@@ -10,20 +10,24 @@ from typing import IO
 from sqlite_utils import Database
 
 
-def open_projections(path: Path | str, *, handed_over: bool = False) -> Database:
+def open_projections(path: Path | str, *, handed_over: bool = False,
+                     autocheckpoint: bool = True) -> Database:
     """WAL lets the API read while the projector writes. synchronous=NORMAL is safe here: the
     tracking row commits with the rows, and a lost tail is re-applied from the log.
 
     A connection stays on the thread that opened it (sqlite3 raises otherwise), so a read
     from a worker thread fails loudly instead of sharing the loop's connection; one opened
     `handed_over` may move (tests and tools that open it on one thread and project on
-    another)."""
+    another). Without `autocheckpoint`, its commits never copy the WAL back into the file:
+    the live projector's connection, whose `Checkpoints` thread does that instead."""
     conn = sqlite3.connect(str(path), check_same_thread=not handed_over)
     conn.row_factory = sqlite3.Row
     db = Database(conn)
     db.execute("PRAGMA journal_mode=WAL")
     db.execute("PRAGMA synchronous=NORMAL")
     db.execute("PRAGMA busy_timeout=5000")
+    if not autocheckpoint:
+        db.execute("PRAGMA wal_autocheckpoint=0")
     return db
 
 

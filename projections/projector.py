@@ -155,6 +155,7 @@ class Projector:
         create_tables(db, models)
         self.positions = tracked_positions(db, models)
         self.faults = faults(db)
+        self.on_projected: Callable[[int], None] = _nothing  # events committed, per batch
 
     @property
     def position(self) -> int:
@@ -169,6 +170,7 @@ class Projector:
         if recorded[0][1] == self.position + 1 and all(
                 b[1] == a[1] + 1 for a, b in zip(recorded, recorded[1:], strict=False)):
             self.faults += project(self.db, self.models, self.positions, recorded)
+            self.on_projected(len(recorded))
             if on_batch is not None:
                 on_batch(recorded)
             return len(recorded)
@@ -185,6 +187,7 @@ class Projector:
                 return count
             batch = [(self._decode(n), n.id) for n in notifications]
             self.faults += project(self.db, self.models, self.positions, batch)
+            self.on_projected(len(batch))
             count += len(batch)
             if on_batch is not None:
                 on_batch(batch)
@@ -201,6 +204,10 @@ class Projector:
                 record_fault(self.db, fault)
             self.faults.append(fault)
             return Undecodable()
+
+
+def _nothing(count: int) -> None:
+    pass
 
 
 class Undecodable:

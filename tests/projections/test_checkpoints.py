@@ -1,0 +1,56 @@
+"""The live projections' WAL is copied back into their file by a thread of its own, never by
+a commit on the event loop: seen by reading the file alone (`immutable=1` ignores the WAL)."""
+import sqlite3
+import time
+
+from projections.checkpoints import Checkpoints
+from projections.db import open_projections
+
+
+def in_file(path) -> int:
+    """Rows of `t` in the database file itself, without what only the WAL holds."""
+    conn = sqlite3.connect(f"file:{path}?immutable=1", uri=True)
+    try:
+        return conn.execute("SELECT count(*) FROM t").fetchone()[0]
+    except sqlite3.OperationalError:  # the table itself is still only in the WAL
+        return 0
+    finally:
+        conn.close()
+
+
+def write(db, rows: int) -> None:
+    for i in range(rows):
+        with db.atomic():
+            db.execute("INSERT INTO t (n) VALUES (?)", (i,))
+
+
+def test_without_autocheckpoint_commits_leave_everything_in_the_wal(tmp_path):
+    path = tmp_path / "p.db"
+    db = open_projections(path, autocheckpoint=False)
+    db.execute("CREATE TABLE t (n INTEGER)")
+    write(db, 3000)  # ~3,000 WAL pages: past SQLite's own threshold of 1,000
+    assert in_file(path) == 0
+    db.close()  # the last connection checkpoints what is left
+    assert in_file(path) == 3000
+
+
+def test_the_thread_checkpoints_once_enough_events_were_applied(tmp_path):
+    path = tmp_path / "p.db"
+    db = open_projections(path, autocheckpoint=False)
+    db.execute("CREATE TABLE t (n INTEGER)")
+    checkpoints = Checkpoints(path, every=100)
+    try:
+        write(db, 50)
+        checkpoints.applied(50)
+        time.sleep(0.3)
+        assert in_file(path) == 0  # not yet due
+        write(db, 50)
+        checkpoints.applied(50)
+        deadline = time.monotonic() + 10
+        while in_file(path) < 100 and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert in_file(path) == 100
+    finally:
+        checkpoints.close()
+        db.close()
+    assert not checkpoints._thread.is_alive()
