@@ -60,7 +60,6 @@ class Runtime:
     retention: Retention = field(init=False)
     gateway: Fanout = field(init=False)
     node: "Node | None" = None  # on a shared log (PostgreSQL): this node's part in it
-    returning: list[asyncio.Future] = field(default_factory=list)  # shared: pushes back later
     readers: Readers | None = None  # shared: which queues this node hands out
     alive: set[int] | None = None  # shared: the other nodes alive, last heard
     stopping: bool = False
@@ -147,8 +146,7 @@ class Runtime:
         self.alive = alive
         if gone and not self.stopping:
             log.warning("a node of the shared log is gone", extra={"alive": sorted(alive)})
-            self.returning.append(asyncio.ensure_future(
-                self._return_later(set(updates.in_flight(self.db)))))
+            self.sockets.return_unless_settled(self.db, updates.in_flight(self.db), RESTARTED)
 
     def signalled(self, sender: int, signal: dict) -> None:
         """Another node's signal: a long poll it started, the sockets it holds."""
@@ -157,26 +155,20 @@ class Runtime:
         elif self.sockets.presence is not None:
             self.sockets.presence.heard(sender, signal, self.sockets.online_here)
 
-    async def return_in_flight(self, among: set[str] | None = None) -> None:
+    async def return_in_flight(self) -> None:
         """Pushes the last run made and no client acknowledged go back to their queues. On a
         shared log some are other nodes' and still in the air: only those still unanswered
         an ack timeout later go back (a live node settles its own by then)."""
         in_flight = updates.in_flight(self.db)
-        if self.node is not None and among is None:
-            self.returning.append(asyncio.ensure_future(self._return_later(set(in_flight))))
+        if self.node is not None:
+            self.sockets.return_unless_settled(self.db, in_flight, RESTARTED)
             return
-        message_ids = [UUID(m) for m in in_flight if among is None or m in among]
+        message_ids = [UUID(m) for m in in_flight]
         if message_ids:
             await self.writer.run(lambda unit: [
                 self.app.requeue_message(unit, m, RESTARTED) for m in message_ids])
             log.info("returned unacknowledged pushes to their queues",
                      extra={"messages": len(message_ids)})
-
-    async def _return_later(self, among: set[str]) -> None:
-        if among:
-            await asyncio.sleep(self.sockets.ack_timeout + 1.0)
-            if not self.stopping:
-                await self.return_in_flight(among)
 
     def begin_stop(self) -> None:
         """SIGTERM: parked long polls answer now, sockets close (1012), pushes requeued."""
@@ -187,8 +179,6 @@ class Runtime:
 
     async def stop(self) -> None:
         self.begin_stop()
-        for later in self.returning:
-            later.cancel()
         self.retention.stop()
         await self.webhooks.stop()
         await self.sockets.drain()  # the requeues they report go through the writer

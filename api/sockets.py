@@ -137,16 +137,28 @@ class Sockets:
     def _missed_unless_elsewhere(self, db: Database, event: Message.Sent) -> None:
         if self.presence is None or not self.presence.elsewhere(event.to):
             self.spawn(self._on_missed(event.originator_id, "recipient went offline"))
-            return
+        else:  # another node's socket has it: that node settles it, unless it dies
+            self.return_unless_settled(db, [str(event.originator_id)],
+                                       "not acknowledged in time")
 
-        async def unless_acknowledged() -> None:
+    def return_unless_settled(self, db: Database, message_ids: Iterable[str],
+                              reason: str) -> None:
+        """Pushes whose ack or return is up to another node, or to a run that ended: those
+        still in flight an ack timeout from now (their node died with them) go back to
+        their queues. Cancelled when this server stops (the nodes that stay, or this one's
+        restart, see to them)."""
+        waiting = list(message_ids)
+
+        async def unless_settled() -> None:
             await asyncio.sleep(self.ack_timeout + 1.0)
-            if updates.in_flight_item(db, str(event.originator_id)) is not None:
-                await self._on_missed(event.originator_id, "not acknowledged in time")
+            for message_id in waiting:
+                if updates.in_flight_item(db, message_id) is not None:
+                    await self._on_missed(UUID(message_id), reason)
 
-        later = asyncio.ensure_future(unless_acknowledged())
-        self._later.add(later)
-        later.add_done_callback(self._later.discard)
+        if waiting:
+            later = asyncio.ensure_future(unless_settled())
+            self._later.add(later)
+            later.add_done_callback(self._later.discard)
 
     def notify(self, db: Database, batch: Sequence[tuple[object, int]]) -> None:
         """A bot's edit, delete or answer told to a user online: pushed as it is queued, no

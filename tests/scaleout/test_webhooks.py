@@ -1,17 +1,14 @@
 """A Telegram webhook on a log two nodes share: one node (the lease holder) delivers, so each
 update reaches the receiver once wherever it was sent; when that node is SIGKILLed, the other
 takes over and deliveries go on."""
-import json
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import httpx
 import pytest
 
+from tests.receivers import Receiver
 from tests.scaleout.conftest import (
     TIMEOUT,
-    Collected,
     Worker,
     begin,
     client,
@@ -22,54 +19,10 @@ from tests.scaleout.conftest import (
     sent,
     until,
 )
-from tests.servers import free_port
 
 pytestmark = pytest.mark.slow
 SECRET = "sc4le-0ut"
 PER_USER = 15
-
-
-class Receiver:
-    """A webhook receiver on its own thread: every POST's (path, secret header, Update),
-    answered 200 at once."""
-
-    def __init__(self) -> None:
-        self.port, self.hits = free_port(), Collected()
-        self._server: ThreadingHTTPServer | None = None
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}/hook"
-
-    def __enter__(self) -> "Receiver":
-        hits = self.hits
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # noqa: N802 - http.server's name
-                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-                hits.add((self.path, self.headers.get("X-Telegram-Bot-Api-Secret-Token"), body))
-                self.send_response(200)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-
-            def log_message(self, *args: object) -> None:
-                pass
-
-        self._server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
-        threading.Thread(target=self._server.serve_forever, daemon=True).start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        assert self._server is not None
-        self._server.shutdown()
-        self._server.server_close()
-
-    def updates(self) -> list[dict]:
-        return [update for _, _, update in self.hits.snapshot()]
-
-    def wait_for(self, texts: set[str], timeout: float = TIMEOUT) -> None:
-        until(lambda: {u["message"]["text"] for u in self.updates()},
-              lambda seen: texts <= seen, timeout)
 
 
 def webhook_info(http: httpx.Client, token: str) -> dict:
@@ -89,14 +42,14 @@ def test_a_webhook_is_delivered_once_by_one_node_and_taken_over_when_it_is_kille
             token = bot["bot_api_token"]
             users = [register_user(on_a) for _ in range(2)]
             set_ = on_a.post(f"/bot{token}/setWebhook",
-                             json={"url": receiver.url, "secret_token": SECRET}).json()
+                             json={"url": f"{receiver.url}/hook", "secret_token": SECRET}).json()
             assert set_ == {"ok": True, "result": True, "description": "Webhook was set"}, set_
             sent(on_a, users[0], bot["fingerprint"], "alone")
-            receiver.wait_for({"alone"})  # A, alone on the log, holds the webhook's lease
+            receiver.wait_for({"alone"}, TIMEOUT)  # A, alone on the log, holds the webhook's lease
 
             b.start()
             with client(b) as on_b:
-                assert webhook_info(on_b, token)["url"] == receiver.url
+                assert webhook_info(on_b, token)["url"] == f"{receiver.url}/hook"
 
                 def sender(index: int) -> None:  # each user writes to both nodes in turn
                     with client(a) as to_a, client(b) as to_b:
@@ -106,7 +59,7 @@ def test_a_webhook_is_delivered_once_by_one_node_and_taken_over_when_it_is_kille
 
                 finish(begin(Worker(sender, 0), Worker(sender, 1)), 3 * TIMEOUT)
                 both_up = {f"{i}-{n}" for i in range(2) for n in range(PER_USER)}
-                receiver.wait_for(both_up)
+                receiver.wait_for(both_up, TIMEOUT)
                 until(lambda: webhook_info(on_b, token),  # the deliveries are on record
                       lambda info: info["pending_update_count"] == 0)
                 time.sleep(0.5)  # a second deliverer's repeats would land by now
@@ -123,9 +76,10 @@ def test_a_webhook_is_delivered_once_by_one_node_and_taken_over_when_it_is_kille
                 info = webhook_info(on_b, token)
                 assert "last_error_message" not in info, info
 
-        hits = receiver.hits.snapshot()
-        assert {(path, secret) for path, secret, _ in hits} == {("/hook", SECRET)}
-        updates = [update for _, _, update in hits]
+        hits = list(receiver.hits)
+        assert {(path, headers.get("X-Telegram-Bot-Api-Secret-Token"))
+                for _, path, headers, _ in hits} == {("/hook", SECRET)}
+        updates = [update for *_, update in hits]
         ids = [u["update_id"] for u in updates]
         assert len(ids) == len(set(ids)) == 1 + len(both_up) + len(after), sorted(ids)
         texts = [u["message"]["text"] for u in updates]

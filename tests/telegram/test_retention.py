@@ -12,9 +12,10 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
+from tests.receivers import Receiver
 from tests.servers import ROOT, Server
 from tests.telegram.conftest import new_bot, new_user
-from tests.telegram.test_webhooks import Receiver, call, info, until
+from tests.telegram.test_webhooks import call, info, until
 
 RETENTION = 2.0  # seconds; swept every half second
 GONE_AFTER = 2.0

@@ -5,66 +5,17 @@ no redirects, 409 for getUpdates, and a pending update delivered after a restart
 import json
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Callable
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import urlencode
 
 import httpx
 
+from tests.receivers import Receiver
 from tests.servers import ROOT, Server, free_port, store_args
 from tests.telegram.conftest import new_bot, new_user, running_bot
 
 STARTUP = 60.0  # importing aiogram alone takes seconds
-
-
-class Receiver:
-    """A webhook receiver on its own thread: records every POST (time, path, headers, Update)
-    and answers with `answers` (status, headers, body?) in turn, then an empty 200."""
-
-    def __init__(self, answers: list[tuple] | None = None) -> None:
-        self.port, self.answers, self.hits = free_port(), list(answers or ()), []
-        self._server: ThreadingHTTPServer | None = None
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def __enter__(self) -> "Receiver":
-        receiver = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # noqa: N802 - http.server's name
-                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-                status, headers, *answer = receiver.answers.pop(0) if receiver.answers \
-                    else (200, {})
-                receiver.hits.append((time.monotonic(), self.path, dict(self.headers), body))
-                self.send_response(status)
-                content = answer[0] if answer else b""
-                for name, value in {"Content-Length": str(len(content)), **headers}.items():
-                    self.send_header(name, value)
-                self.end_headers()
-                self.wfile.write(content)
-
-            def log_message(self, *args: object) -> None:
-                pass
-
-        self._server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
-        threading.Thread(target=self._server.serve_forever, daemon=True).start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        assert self._server is not None
-        self._server.shutdown()
-        self._server.server_close()
-
-    def wait(self, count: int, timeout: float = 20.0) -> list[tuple]:
-        deadline = time.monotonic() + timeout
-        while len(self.hits) < count and time.monotonic() < deadline:
-            time.sleep(0.02)
-        assert len(self.hits) >= count, self.hits
-        return self.hits[:count]
 
 
 def call(http: httpx.Client, token: str, method: str, **params: object) -> httpx.Response:
