@@ -50,7 +50,19 @@ class Polls:
 
     def __init__(self, announce: Callable[[str, float], object] | None = None) -> None:
         self._current: dict[str, Poll] = {}
+        self._refused: dict[str, float] = {}  # address → when its last poll was refused
         self.announce = announce
+
+    async def refuse(self, address: str, every: float = 3.0) -> None:
+        """Before a poll is refused with 409 (a webhook is set): at most one refusal per
+        `every` seconds per queue, the rest held back till then, as the reference server
+        does, so a bot that keeps polling without deleting its webhook (a common library
+        loop) is slowed down instead of spinning."""
+        loop = asyncio.get_running_loop()
+        last = self._refused.get(address)
+        if last is not None and loop.time() - last < every:
+            await asyncio.sleep(last + every - loop.time())
+        self._refused[address] = loop.time()
 
     @contextmanager
     def start(self, address: str, woken: asyncio.Event) -> Iterator["Poll"]:
@@ -63,8 +75,6 @@ class Polls:
         finally:
             if self._current.get(address) is poll:
                 del self._current[address]
-
-
     def started_elsewhere(self, address: str, started: float) -> None:
         """A poll of this queue started at `started` (another node's clock): an older one here
         answers 409."""

@@ -24,6 +24,7 @@ async def get_updates(call: Call, params: GetUpdates) -> list[dict]:
     """Updates above `offset`, oldest first, waiting up to `timeout` seconds for one."""
     runtime, address = call.runtime, call.address
     if runtime.webhooks.active(address):
+        await runtime.polls.refuse(address)
         raise TelegramError(409, WEBHOOK_ACTIVE)
     if params.allowed_updates is not None:
         await remember_filter(call, params.allowed_updates)
