@@ -75,6 +75,7 @@ class Polls:
         finally:
             if self._current.get(address) is poll:
                 del self._current[address]
+
     def started_elsewhere(self, address: str, started: float) -> None:
         """A poll of this queue started at `started` (another node's clock): an older one here
         answers 409."""
