@@ -24,11 +24,13 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 RETENTION = 24 * 3600.0
 MOST_BETWEEN_SWEEPS = 300.0  # a dropped update outlives its retention by at most this
+SLICE = 5000  # updates expired by one command: a delete of 10-40 ms on the loop (measured)
 
 
 class Retention:
     def __init__(self, runtime: "Runtime", seconds: float = RETENTION) -> None:
         self.runtime, self.seconds = runtime, seconds  # BOTBUS_UPDATE_RETENTION
+        self.slice = SLICE
         self._timer: asyncio.TimerHandle | None = None
         self._sweeping: asyncio.Task | None = None
 
@@ -50,10 +52,8 @@ class Retention:
         runtime = self.runtime
         before = int((time.time() - self.seconds) * 1000)
         stale = backlog.stale_queues(runtime.db, before)
-        results = await asyncio.gather(*(
-            runtime.writer.run(partial(runtime.app.expire_updates, address=address,
-                                       older_than=self.seconds)) for address in stale),
-            return_exceptions=True)
+        results = await asyncio.gather(*(self._expire(address, before) for address in stale),
+                                       return_exceptions=True)
         for address, result in zip(stale, results, strict=True):
             if isinstance(result, BaseException):
                 log.warning("could not expire old updates", extra={
@@ -62,6 +62,17 @@ class Retention:
             log.info("expired old updates", extra={"queues": len(stale),
                                                    "older_than": self.seconds})
         return len(stale)
+
+    async def _expire(self, address: str, before: int) -> None:
+        """In slices of `SLICE` updates, each its own command and projection: a dead bot's
+        million stale updates never hold the loop in one long delete."""
+        runtime = self.runtime
+        while True:
+            end = backlog.slice_end(runtime.db, address, before, self.slice)
+            await runtime.writer.run(partial(runtime.app.expire_updates, address=address,
+                                             older_than=self.seconds, not_after=end))
+            if end is None or end >= before:
+                return
 
     def stop(self) -> None:
         self.seconds = 0.0  # no sweep after this one

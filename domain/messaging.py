@@ -108,11 +108,15 @@ class MessagingCommands:
             [[update_id, message_id] for update_id, message_id in updates], reason,
             timestamp=self.clock())
 
-    def expire_updates(self, unit: Unit, address: str, older_than: float) -> bool:
-        """Drop what waits in the queue since more than `older_than` seconds."""
+    def expire_updates(self, unit: Unit, address: str, older_than: float,
+                       not_after: int | None = None) -> bool:
+        """Drop what waits in the queue since more than `older_than` seconds (only what was
+        queued before `not_after`, unix ms, if given: a long backlog goes in slices)."""
         now = self.clock()
-        return self._queue(unit, address).expire(millis(now) - round(older_than * 1000),
-                                                  timestamp=now)
+        before = millis(now) - round(older_than * 1000)
+        if not_after is not None:
+            before = min(before, not_after)
+        return self._queue(unit, address).expire(before, timestamp=now)
 
     def _message(self, unit: Unit, message_id: UUID) -> Message:
         message = unit.get(message_id)

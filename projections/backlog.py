@@ -13,6 +13,18 @@ def stale_queues(db: Database, before: int) -> list[str]:
         " AND a.kind = 'bot' WHERE u.ms < ? AND u.in_flight = 0", (before,))]
 
 
+def slice_end(db: Database, address: str, before: int, size: int) -> int | None:
+    """Where a slice of at most `size` of a queue's updates queued before `before` ends (unix
+    ms, exclusive), or None if they all fit. Updates queued in the same millisecond stay in
+    one slice, so a slice is never empty."""
+    rows = db.execute("SELECT ms FROM updates WHERE address = ? AND in_flight = 0 AND ms < ?"
+                      " ORDER BY ms LIMIT 2 OFFSET ?", (address, before, size - 1)).fetchall()
+    if len(rows) < 2:
+        return None
+    last, after = rows[0][0], rows[1][0]
+    return after if after > last else last + 1
+
+
 def pending_ids(db: Database, address: str) -> list[int]:
     """Every update id waiting in a queue, oldest first (a negative offset keeps the last)."""
     return [row[0] for row in db.execute(

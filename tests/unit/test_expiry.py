@@ -112,3 +112,10 @@ def test_setting_the_webhook_again_starts_the_run_again(hooked, clock):
     clock.advance(hours=12)
     assert attempt(hooked, 410) is False
     assert hooked.repository.get(webhook_id(ADDRESS)).url == "http://new/"
+
+
+def test_a_slice_expires_no_later_than_it_is_told(app):
+    cutoff = millis(START) - 3_600_000
+    assert run(app, lambda unit: app.expire_updates(unit, ADDRESS, 3600, cutoff - 5))
+    assert run(app, lambda unit: app.expire_updates(unit, ADDRESS, 3600, cutoff + 5))
+    assert [e.before for e in events_of(app, queue_id(ADDRESS))[1:]] == [cutoff - 5, cutoff]

@@ -5,22 +5,10 @@ import pytest
 import uvloop
 
 from api.writer import Writer
-from domain.application import Botbus
 from domain.errors import DomainError, Kind
 from domain.tokens import hash_token
 from domain.unit import Unit
 from projections import directory, updates
-from projections.db import open_projections
-from projections.projector import Projector
-
-
-@pytest.fixture
-def parts(tmp_path):
-    app = Botbus.open(tmp_path)
-    projector = Projector(app.recorder, app.mapper,
-                          open_projections(tmp_path / "p.db", handed_over=True))
-    yield app, projector
-    app.close()
 
 
 async def started(app, projector, applied=None):
