@@ -31,6 +31,7 @@ class Retention:
     def __init__(self, runtime: "Runtime", seconds: float = RETENTION) -> None:
         self.runtime, self.seconds = runtime, seconds  # BOTBUS_UPDATE_RETENTION
         self.slice = SLICE
+        self._stopped = False
         self._timer: asyncio.TimerHandle | None = None
         self._sweeping: asyncio.Task | None = None
 
@@ -40,7 +41,7 @@ class Retention:
 
     def start(self) -> None:
         """Sweeps from now on, unless the retention is 0 (keep every update)."""
-        if self.seconds > 0:
+        if self.seconds > 0 and not self._stopped:
             self._timer = asyncio.get_running_loop().call_later(self.every, self._due)
 
     def _due(self) -> None:
@@ -75,7 +76,7 @@ class Retention:
                 return
 
     def stop(self) -> None:
-        self.seconds = 0.0  # no sweep after this one
+        self._stopped = True
         if self._timer is not None:
             self._timer.cancel()
         if self._sweeping is not None:
