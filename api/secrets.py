@@ -29,16 +29,16 @@ def load_or_create(data_dir: Path, shared: Shared | None = None
     """Returns the secrets and, on the first start only, the new admin key to print. Nodes
     of one shared log keep theirs in it (`shared`: keeps what it is given unless another
     node's are already there, and returns those kept), not in their data directories."""
-    path, new_key = data_dir / FILE, None
-    if shared is not None:  # a log moved from one node keeps that node's secrets
-        stored = shared(json.loads(path.read_text()) if path.exists() else _new())
-        new_key = stored.pop("new_admin_key", None)
-    elif path.exists():
+    path, new_key, stored = data_dir / FILE, None, None
+    if path.exists():
         stored = json.loads(path.read_text())
         if "bot_key_secret" not in stored:  # from before bot keys were derived
             stored["bot_key_secret"] = secrets.token_urlsafe(48)
             _write(path, stored)
-    else:
+    if shared is not None:  # a log moved from one node keeps that node's secrets
+        stored = shared(stored or _new())
+        new_key = stored.pop("new_admin_key", None)
+    elif stored is None:
         stored = _new()
         new_key = stored.pop("new_admin_key")
         _write(path, stored)
