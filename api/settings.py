@@ -3,6 +3,9 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from api.retention import RETENTION
+from domain.webhooks import GONE_AFTER
+
 
 def _env_int(name: str, default: int) -> int:
     value = os.environ.get(name)
@@ -25,9 +28,9 @@ class Settings:
     telegram_chat_rate_limit: int = field(  # per second per chat of a bot; 0: no limit
         default_factory=lambda: _env_int("BOTBUS_TELEGRAM_CHAT_RATE_LIMIT", 0))
     update_retention: float = field(  # seconds a bot's update waits before it is dropped
-        default_factory=lambda: float(os.environ.get("BOTBUS_UPDATE_RETENTION") or 86400))
+        default_factory=lambda: float(os.environ.get("BOTBUS_UPDATE_RETENTION") or RETENTION))
     webhook_gone_after: float = field(  # a Telegram webhook answering only 410 this long goes
-        default_factory=lambda: float(os.environ.get("BOTBUS_WEBHOOK_GONE_AFTER") or 82800))
+        default_factory=lambda: float(os.environ.get("BOTBUS_WEBHOOK_GONE_AFTER") or GONE_AFTER))
     ack_timeout: float = field(
         default_factory=lambda: float(os.environ.get("BOTBUS_ACK_TIMEOUT") or 30))
     forwarded_allow_ips: str = field(  # behind a proxy: whose X-Forwarded-* headers to trust
