@@ -3,6 +3,7 @@
 With BOTBUS_TEST_POSTGRES=1 in the environment, a server given no log URL gets its log in a
 fresh database of the process's throwaway PostgreSQL cluster (tests/postgres.py), so the same
 suites run against both logs."""
+import json
 import os
 import signal
 import socket
@@ -57,7 +58,6 @@ class Server:
         take them: a replay given only `--data` finds no log when it is in PostgreSQL."""
         return ["--data", str(self.data), *(["--log", self.log_url] if self.log_url else [])]
 
-
     def start(self, timeout: float = 20.0) -> "Server":
         self.data.mkdir(parents=True, exist_ok=True)
         with open(self.output, "ab") as log:  # the child keeps its own descriptor
@@ -105,3 +105,12 @@ def store_args(data: Path) -> list[str]:
     """A data directory's `--data` and, on the PostgreSQL pass, its log's `--log`."""
     url = _logs.get(Path(data).resolve())
     return ["--data", str(data), *(["--log", url] if url else [])]
+
+
+def replay_log(data: Path, *types: str) -> list[dict]:
+    """`botbus replay log` of a data directory's log: its events (of these types, if any
+    are named) as JSON objects."""
+    args = [arg for kind in types for arg in ("--type", kind)]
+    out = subprocess.run([sys.executable, "-m", "replay", "log", *store_args(data), *args],
+                         cwd=ROOT, capture_output=True, text=True, timeout=30, check=True)
+    return [json.loads(line) for line in out.stdout.splitlines()]

@@ -3,19 +3,15 @@ cookie: service info, sign-up, bots and commands, a chat room, a message with th
 fields, the bot's reply found by the client's own poll, then the room deleted. Every answer to
 a cookie-authenticated request renews the cookie (decision 10); a deleted room's messages leave
 every page but stay in the log."""
-import json
-import subprocess
-import sys
 import threading
 import time
 from email.utils import parsedate_to_datetime
-from pathlib import Path
 
 import httpx
 import pytest
 
 from tests.botyard.conftest import ADMIN_KEY, start_server
-from tests.servers import ROOT, store_args
+from tests.servers import replay_log
 
 WEEK_S = 10080 * 60  # limits.user.authTokenLifetime's default, in minutes
 
@@ -41,13 +37,6 @@ def assert_renewed(answer: httpx.Response) -> None:
     assert "domain" not in cookie and "secure" not in cookie
     expires = parsedate_to_datetime(cookie["expires"]).timestamp()
     assert abs(expires - (time.time() + WEEK_S)) < 120
-
-
-def replay_log(data: Path, *types: str) -> list[dict]:
-    args = [arg for kind in types for arg in ("--type", kind)]
-    out = subprocess.run([sys.executable, "-m", "replay", "log", *store_args(data), *args],
-                         cwd=ROOT, capture_output=True, text=True, timeout=30, check=True)
-    return [json.loads(line) for line in out.stdout.splitlines()]
 
 
 class PollingBot(threading.Thread):

@@ -7,8 +7,6 @@ was set, are never pushed. The receiver is a real local HTTP server, as in
 tests/telegram/test_webhooks.py."""
 import json
 import secrets
-import subprocess
-import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -20,7 +18,7 @@ import httpx
 import pytest
 
 from tests.botyard.conftest import ADMIN_KEY, start_server
-from tests.servers import ROOT, free_port, store_args
+from tests.servers import free_port, replay_log
 
 
 @dataclass
@@ -144,14 +142,6 @@ def party(server) -> Iterator[Party]:
 
 def texts(hits: list[Hit]) -> list[str]:
     return [hit.body["body"] for hit in hits]
-
-
-def replay_log(data: Path, *types: str) -> list[dict]:
-    """`replay log` on a stopped server's data directory, as JSON objects."""
-    args = [arg for kind in types for arg in ("--type", kind)]
-    out = subprocess.run([sys.executable, "-m", "replay", "log", *store_args(data), *args],
-                         cwd=ROOT, capture_output=True, text=True, timeout=30, check=True)
-    return [json.loads(line) for line in out.stdout.splitlines()]
 
 
 def attempts_for(data: Path, url: str) -> list[tuple[str, int, int]]:

@@ -3,7 +3,6 @@ whose clock runs short: a bot's updates older than `BOTBUS_UPDATE_RETENTION` are
 polled or pushed, while a user's inbox keeps everything; a webhook whose receiver answers
 only 410 Gone for `BOTBUS_WEBHOOK_GONE_AFTER` is removed and its updates wait for
 getUpdates. Every drop is an event, so a rebuild from the log agrees."""
-import json
 import subprocess
 import sys
 import time
@@ -13,7 +12,7 @@ import httpx
 import pytest
 
 from tests.receivers import Receiver
-from tests.servers import ROOT, Server
+from tests.servers import ROOT, Server, replay_log
 from tests.telegram.conftest import new_bot, new_user
 from tests.telegram.test_webhooks import call, info, until
 
@@ -51,13 +50,6 @@ def updates(http: httpx.Client, token: str, **params: object) -> list[dict]:
     return body["result"]
 
 
-def logged(server: Server, *types: str) -> list[dict]:
-    out = subprocess.run([sys.executable, "-m", "replay", "log", *server.store_args(),
-                          *(arg for kind in types for arg in ("--type", kind))],
-                         cwd=ROOT, capture_output=True, text=True, timeout=30, check=True)
-    return [json.loads(line) for line in out.stdout.splitlines()]
-
-
 def test_an_update_past_the_retention_is_dropped_and_a_fresh_one_waits(server, http):
     bot, user = new_bot(http), new_user(http)
     token = bot["bot_api_token"]
@@ -72,7 +64,7 @@ def test_an_update_past_the_retention_is_dropped_and_a_fresh_one_waits(server, h
     assert fresh["message"]["text"] == "fresh"
     assert fresh["update_id"] == old["update_id"] + 1  # an expired id is never given again
     assert user.texts(1) == ["for the user"]  # a person's inbox is never swept
-    [expired] = [event for event in logged(server, "UpdateQueue.UpdatesExpired")
+    [expired] = [event for event in replay_log(server.data, "UpdateQueue.UpdatesExpired")
                  if event["data"]["address"] == bot["fingerprint"]]
     assert expired["data"]["before"] > old["message"]["date"] * 1000
 
@@ -109,7 +101,7 @@ def test_a_webhook_answering_only_410_is_removed_and_its_update_waits(gone_serve
         assert update["message"]["text"] == "anyone there?"
         time.sleep(1.5)
         assert len(receiver.hits) == hits
-    [event] = [event for event in logged(server, "Webhook.Removed")
+    [event] = [event for event in replay_log(server.data, "Webhook.Removed")
                if event["data"]["address"] == bot["fingerprint"]]
     assert event["data"]["reason"].startswith("the webhook answered 410 Gone for ")
 

@@ -3,8 +3,6 @@ mode (PTB `run_webhook`, aiogram `SimpleRequestHandler` answering with a method,
 `run_webhooks`), then a receiver of the test's own: retries and their records, Retry-After,
 no redirects, 409 for getUpdates, and a pending update delivered after a restart."""
 import json
-import subprocess
-import sys
 import time
 from collections.abc import Callable
 from urllib.parse import urlencode
@@ -12,7 +10,7 @@ from urllib.parse import urlencode
 import httpx
 
 from tests.receivers import Receiver
-from tests.servers import ROOT, Server, free_port, store_args
+from tests.servers import Server, free_port, replay_log
 from tests.telegram.conftest import new_bot, new_user, running_bot
 
 STARTUP = 60.0  # importing aiogram alone takes seconds
@@ -38,12 +36,9 @@ def until(probe: Callable[[], dict], accept: Callable[[dict], bool], timeout=20.
 
 def deliveries(server: Server, address: str) -> list[tuple[str, int, int, str]]:
     """(type, update_id, attempt, status or error) of this webhook's records in the log."""
-    out = subprocess.run([sys.executable, "-m", "replay", "log", *store_args(server.data),
-                          "--type", "Webhook.Delivered", "--type", "Webhook.DeliveryFailed"],
-                         cwd=ROOT, capture_output=True, text=True, timeout=30, check=True)
-    lines = [json.loads(line) for line in out.stdout.splitlines()]
     return [(line["type"], line["data"]["update_id"], line["data"]["attempt"],
-             line["data"].get("error") or line["data"].get("status")) for line in lines
+             line["data"].get("error") or line["data"].get("status"))
+            for line in replay_log(server.data, "Webhook.Delivered", "Webhook.DeliveryFailed")
             if line["data"]["address"] == address]
 
 
