@@ -27,6 +27,7 @@ from api.webhooks import Deliveries
 from api.writer import Writer
 from domain.application import Botbus
 from domain.logstore import is_shared, log_identity
+from domain.recorder import GroupRecorder
 from projections import directory, updates
 from projections.checkpoints import Checkpoints
 from projections.db import PROJECTIONS_FILE, discard_if_foreign, lock_data_dir, open_projections
@@ -52,7 +53,7 @@ class Runtime:
     taken: Taken
     polls: Polls
     files: FileStore
-    checkpoints: Checkpoints
+    checkpoints: list[Checkpoints]  # the projections' WAL, and the SQLite log's
     limits: RateLimits = field(default_factory=RateLimits)
     botyard: BotyardConfig = field(default_factory=load_botyard_config)
     sessions: Sessions = field(default_factory=Sessions)  # Botyard's web users
@@ -78,8 +79,11 @@ class Runtime:
         loop = asyncio.get_running_loop()
         projector = Projector(app.recorder, app.mapper, open_projections(  # the loop's own
             data / PROJECTIONS_FILE, autocheckpoint=False))
-        checkpoints = Checkpoints(data / PROJECTIONS_FILE)
-        projector.on_projected = checkpoints.applied
+        checkpoints = [Checkpoints(data / PROJECTIONS_FILE)]
+        projector.on_projected = checkpoints[0].applied
+        if isinstance(app.recorder, GroupRecorder) and app.recorder.path:  # the embedded log
+            checkpoints.append(Checkpoints(app.recorder.path, name="log"))
+            app.recorder.on_appended = checkpoints[-1].applied
         db = open_projections(data / PROJECTIONS_FILE)
 
         def on_missed(message_id: UUID, reason: str) -> Awaitable[bool]:
@@ -107,7 +111,7 @@ class Runtime:
 
         started: list[Runtime] = []
 
-        writer = Writer(app, projector, loop, on_applied)
+        writer = Writer(app, projector, loop, on_applied, inline=node is None)
         writer.shared = node is not None
         writer.catch_up()
         app.ids.observe(directory.highest_number(db))
@@ -183,7 +187,8 @@ class Runtime:
         await self.webhooks.stop()
         await self.sockets.drain()  # the requeues they report go through the writer
         self.writer.stop()
-        self.checkpoints.close()
+        for checkpoints in self.checkpoints:
+            checkpoints.close()
         self.writer.projector.db.close()
         if self.node is not None:
             self.node.close()

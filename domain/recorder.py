@@ -7,9 +7,15 @@ busy event loop: most of an append's time under load (measured). Here one multi-
 runs in SQLite's autocommit mode, which makes it its own transaction, durable when the call
 returns (the same WAL and `synchronous=FULL` fsync): one call, one wait. Its rows get
 consecutive rowids, the last being `lastrowid`, since the one writer holds the write lock.
+
+With `on_appended` set (the server sets it), its connection never checkpoints inside an
+append, which would stall the caller for the copy: a thread of the server's does
+(projections/checkpoints.py), told the count of each append. Tools that append without one
+(replay import) keep SQLite's own checkpoints.
 """
 import sqlite3
-from collections.abc import Sequence
+import weakref
+from collections.abc import Callable, Sequence
 from typing import Any
 from uuid import UUID
 
@@ -28,6 +34,17 @@ _ERRORS: dict[type[Exception], type[Exception]] = {  # as the library translates
 
 
 class GroupRecorder(SQLiteApplicationRecorder):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.on_appended: Callable[[int], object] | None = None
+        self._no_autocheckpoint: weakref.WeakSet[object] = weakref.WeakSet()
+
+    @property
+    def path(self) -> str | None:
+        """The log's file; None in memory."""
+        pool = self.datastore.pool
+        return None if pool.is_sqlite_memory_mode else pool.db_name
+
     def insert_events(self, stored_events: Sequence[StoredEvent],
                       **kwargs: Any) -> Sequence[int] | None:
         count = len(stored_events)
@@ -43,8 +60,18 @@ class GroupRecorder(SQLiteApplicationRecorder):
         with self.datastore.get_connection(commit=True) as connection:
             cursor = connection.cursor()
             try:
+                if self.on_appended is not None:
+                    self._checkpoint_elsewhere(connection, cursor)
                 cursor.execute(statement, params)
             except sqlite3.Error as error:
                 raise _ERRORS.get(type(error), persistence.PersistenceError)(error) from error
             last = cursor.lastrowid
+        if self.on_appended is not None:
+            self.on_appended(count)
         return list(range(last - count + 1, last + 1))
+
+    def _checkpoint_elsewhere(self, connection: object, cursor: Any) -> None:
+        """Once per pooled connection: its commits leave the WAL to the checkpoint thread."""
+        if connection not in self._no_autocheckpoint:
+            cursor.execute("PRAGMA wal_autocheckpoint=0")
+            self._no_autocheckpoint.add(connection)

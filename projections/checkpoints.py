@@ -1,13 +1,15 @@
-"""The projections' write-ahead log copied back into their file on a thread of its own.
+"""A SQLite file's write-ahead log copied back into the file on a thread of its own: the
+projections' and the log's.
 
-SQLite checkpoints inside the commit that fills the WAL past 1,000 pages: on the live
-projector's connection, that commit is on the event loop, which then stalls for the copy
-(measured on the echo bench at 10 users: one batch in a hundred took 3 to 8 ms instead of
-0.4, once 84 ms; a tenth of all projection time). The live connection turns that off
-(`open_projections(..., autocheckpoint=False)`) and this thread checkpoints instead, on its
-own connection, told by the projector as events are applied. A PASSIVE checkpoint never
-blocks the projector or the readers; what it cannot copy yet (a reader on an old snapshot)
-the next one does. SQLite releases the GIL while it copies, so the loop goes on serving.
+SQLite checkpoints inside the commit that fills the WAL past 1,000 pages, and both files'
+commits run on the event loop, which then stalls for the copy (measured on the echo bench
+at 10 users: one projection batch in a hundred took 3 to 8 ms instead of 0.4, once 84 ms; a
+tenth of all projection time). Their writing connections turn that off (the live projector's
+`open_projections(..., autocheckpoint=False)`, the log's `GroupRecorder.on_appended`) and
+this thread checkpoints instead, on its own connection, told as events are written. A
+PASSIVE checkpoint never blocks the writer or the readers; what it cannot copy yet (a reader
+on an old snapshot) the next one does. SQLite releases the GIL while it copies, so the loop
+goes on serving.
 """
 import logging
 import sqlite3
@@ -19,17 +21,17 @@ EVERY = 500  # events applied between checkpoints: a few hundred WAL pages
 
 
 class Checkpoints:
-    def __init__(self, path: Path | str, every: int = EVERY) -> None:
-        self.path, self.every = str(path), every
+    def __init__(self, path: Path | str, every: int = EVERY, name: str = "projections") -> None:
+        self.path, self.every, self.name = str(path), every, name
         self._applied = 0
         self._due = threading.Event()
         self._closed = False
-        self._thread = threading.Thread(target=self._run, name="botbus-checkpoints",
+        self._thread = threading.Thread(target=self._run, name=f"botbus-checkpoints-{name}",
                                         daemon=True)
         self._thread.start()
 
     def applied(self, count: int) -> None:
-        """From the projector, after each batch it committed."""
+        """After each batch committed to the file."""
         self._applied += count
         if self._applied >= self.every:
             self._applied = 0
@@ -47,12 +49,13 @@ class Checkpoints:
                 try:
                     conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
                 except sqlite3.Error as error:  # the next one tries again
-                    log.warning("projections checkpoint failed", extra={"error": str(error)})
+                    log.warning("checkpoint failed", extra={"file": self.name,
+                                                            "error": str(error)})
         finally:
             conn.close()
 
     def close(self) -> None:
-        """Before the projector's connection closes (which checkpoints what is left)."""
+        """Before the writing connection closes (which checkpoints what is left)."""
         self._closed = True
         self._due.set()
         self._thread.join(timeout=10)

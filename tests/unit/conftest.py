@@ -13,3 +13,9 @@ def parts(tmp_path):
                           open_projections(tmp_path / "p.db", handed_over=True))
     yield app, projector
     app.close()
+
+
+@pytest.fixture(params=[True, False], ids=["inline", "log thread"])
+def inline(request) -> bool:
+    """The writer appends on the loop (the SQLite log) or on the log's thread (PostgreSQL)."""
+    return request.param

@@ -1,10 +1,15 @@
 """The SQLite log's recorder appends a batch in one statement (domain/recorder.py)."""
+import sqlite3
+import time
+from pathlib import Path
+
 import pytest
 from eventsourcing.persistence import IntegrityError
 
 from domain.application import Botbus
 from domain.messages import Message
 from domain.recorder import GroupRecorder
+from projections.checkpoints import Checkpoints
 from tests.doubles import FixedClock
 
 
@@ -45,3 +50,53 @@ def test_a_conflict_records_nothing_of_the_batch(app):
         app.save(*sends(app, 5), twin)
     assert len(app.recorder.select_notifications(start=1, limit=10_000)) == 1
     assert [r.notification.id for r in app.save(*sends(app, 2))] == [2, 3]
+
+
+def in_file(path) -> int:
+    """Events in the log's file itself, without what only its WAL holds."""
+    conn = sqlite3.connect(f"file:{path}?immutable=1", uri=True)
+    try:
+        return conn.execute("SELECT count(*) FROM stored_events").fetchone()[0]
+    except sqlite3.OperationalError:  # the table itself is still only in the WAL
+        return 0
+    finally:
+        conn.close()
+
+
+def append_past_the_threshold(app: Botbus) -> int:
+    """Appends until the WAL has grown past SQLite's own checkpoint threshold (1,000 pages,
+    where a commit would copy it back itself); returns how many events."""
+    wal, appended = Path(f"{app.recorder.path}-wal"), 0
+    while not (wal.exists() and wal.stat().st_size > 1200 * 4096):
+        appended += len(app.save(*sends(app, 10), *sends(app, 10)))
+        if appended > 100_000:
+            raise AssertionError("the WAL never grew: was it copied back by each commit?")
+    return appended
+
+
+def test_appends_told_to_a_checkpoint_thread_leave_the_copy_to_it(app, tmp_path):
+    """The server's appends never checkpoint inside the commit (the event loop would stall
+    for the copy): the log's own thread copies once told enough were appended."""
+    path = app.recorder.path
+    assert path == str(tmp_path / "events.db")
+    counted: list[int] = []
+    app.recorder.on_appended = counted.append
+    appended = append_past_the_threshold(app)
+    assert sum(counted) == appended and in_file(path) == 0
+    checkpoints = Checkpoints(path, every=appended, name="log")
+    try:
+        checkpoints.applied(appended)
+        deadline = time.monotonic() + 10
+        while in_file(path) < appended and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert in_file(path) == appended
+    finally:
+        checkpoints.close()
+
+
+def test_appends_without_a_checkpoint_thread_keep_sqlites_own(app):
+    """A tool appending without one (replay import) must not grow the WAL without end."""
+    wal, appended = Path(f"{app.recorder.path}-wal"), 0
+    while in_file(app.recorder.path) == 0 and appended < 100_000:
+        appended += len(app.save(*sends(app, 10), *sends(app, 10)))
+    assert in_file(app.recorder.path) > 0 and wal.stat().st_size < 1200 * 4096

@@ -11,18 +11,18 @@ from domain.unit import Unit
 from projections import directory, updates
 
 
-async def started(app, projector, applied=None):
-    writer = Writer(app, projector, asyncio.get_running_loop(),
+async def started(app, projector, inline, applied=None):
+    writer = Writer(app, projector, asyncio.get_running_loop(), inline=inline,
                     on_applied=(applied.append if applied is not None else lambda batch: None))
     writer.start()
     return writer
 
 
-def test_concurrent_commands_share_transactions_and_all_land(parts):
+def test_concurrent_commands_share_transactions_and_all_land(parts, inline):
     app, projector = parts
 
     async def main():
-        writer = await started(app, projector)
+        writer = await started(app, projector, inline)
         bot = await writer.run(lambda u: app.register_bot(u, "GroupBot", "ab" * 16))
         user = await writer.run(lambda u: app.register_user(u, "cd" * 16))
         sends = [writer.run(lambda u, i=i: app.send_message(
@@ -41,11 +41,11 @@ def test_concurrent_commands_share_transactions_and_all_land(parts):
     assert transactions == 200  # one position per event, whatever the batching
 
 
-def test_same_alias_twice_in_one_batch_lands_once(parts):
+def test_same_alias_twice_in_one_batch_lands_once(parts, inline):
     app, projector = parts
 
     async def main():
-        writer = await started(app, projector)
+        writer = await started(app, projector, inline)
         outcomes = await asyncio.gather(
             *[writer.run(lambda u, i=i: app.register_bot(u, "TwinBot", f"{i:02x}" * 16))
               for i in range(5)], return_exceptions=True)
@@ -60,7 +60,7 @@ def test_same_alias_twice_in_one_batch_lands_once(parts):
     assert projector.db.execute("SELECT count(*) FROM accounts").fetchone()[0] == 1
 
 
-def test_a_command_that_fails_after_changing_an_aggregate_sinks_nothing_else(parts):
+def test_a_command_that_fails_after_changing_an_aggregate_sinks_nothing_else(parts, inline):
     app, projector = parts
 
     def half_applied(unit: Unit):
@@ -68,7 +68,7 @@ def test_a_command_that_fails_after_changing_an_aggregate_sinks_nothing_else(par
         raise RuntimeError("failed after recording")
 
     async def main():
-        writer = await started(app, projector)
+        writer = await started(app, projector, inline)
         outcomes = await asyncio.gather(
             writer.run(lambda u: app.register_user(u, "01" * 16)),
             writer.run(half_applied),
@@ -84,12 +84,12 @@ def test_a_command_that_fails_after_changing_an_aggregate_sinks_nothing_else(par
     assert fingerprints == {"01" * 16, "02" * 16}
 
 
-def test_answers_come_after_the_projection_and_wake_listeners(parts):
+def test_answers_come_after_the_projection_and_wake_listeners(parts, inline):
     app, projector = parts
     applied: list = []
 
     async def main():
-        writer = await started(app, projector, applied)
+        writer = await started(app, projector, inline, applied)
         user = await writer.run(lambda u: app.register_user(u, "aa" * 16))
         seen = directory.account(projector.db, user.user_id)  # read-after-write
         await asyncio.sleep(0)  # the listener is called on the loop, right after
@@ -100,11 +100,11 @@ def test_answers_come_after_the_projection_and_wake_listeners(parts):
     assert applied and applied[-1][-1][1] == projector.position
 
 
-def test_reset_token_revokes_the_old_one(parts):
+def test_reset_token_revokes_the_old_one(parts, inline):
     app, projector = parts
 
     async def main():
-        writer = await started(app, projector)
+        writer = await started(app, projector, inline)
         bot = await writer.run(lambda u: app.register_bot(u, "ResetBot", "ab" * 16))
         new = await writer.run(lambda u: app.reset_token(u, bot.bot_id, "api"))
         with pytest.raises(DomainError):
@@ -119,22 +119,22 @@ def test_reset_token_revokes_the_old_one(parts):
     assert new.startswith(f"{bot.number}:")
 
 
-def lazy_parts(app, projector, applied: list, linger: float) -> Writer:
+def lazy_parts(app, projector, applied: list, linger: float, inline: bool) -> Writer:
     writer = Writer(app, projector, asyncio.get_running_loop(), on_applied=applied.append,
-                    linger=linger)
+                    linger=linger, inline=inline)
     writer.start()
     return writer
 
 
 @pytest.mark.parametrize("run", [asyncio.run, uvloop.run], ids=["asyncio", "uvloop"])
-def test_a_lazy_command_rides_in_the_next_commands_transaction(parts, run):
+def test_a_lazy_command_rides_in_the_next_commands_transaction(parts, run, inline):
     """On the server's loop too (uvloop, whose timer handles are not asyncio's): the eager
     command ends the linger instead of waiting it out."""
     app, projector = parts
     applied: list = []
 
     async def main():
-        writer = lazy_parts(app, projector, applied, linger=600.0)
+        writer = lazy_parts(app, projector, applied, linger=600.0, inline=inline)
         user = await writer.run(lambda u: app.register_user(u, "aa" * 16))
         applied.clear()
         lazy = writer.submit(lambda u: app.register_user(u, "bb" * 16), lazy=True)
@@ -150,12 +150,12 @@ def test_a_lazy_command_rides_in_the_next_commands_transaction(parts, run):
     assert [type(event).__qualname__ for event, _ in applied[0]].count("User.Registered") == 2
 
 
-def test_a_lazy_command_alone_is_recorded_once_it_has_lingered(parts):
+def test_a_lazy_command_alone_is_recorded_once_it_has_lingered(parts, inline):
     app, projector = parts
     applied: list = []
 
     async def main():
-        writer = lazy_parts(app, projector, applied, linger=0.05)
+        writer = lazy_parts(app, projector, applied, linger=0.05, inline=inline)
         done = await asyncio.wait_for(
             writer.submit(lambda u: app.register_user(u, "dd" * 16), lazy=True), 10)
         writer.stop()
@@ -165,12 +165,12 @@ def test_a_lazy_command_alone_is_recorded_once_it_has_lingered(parts):
     assert len(applied) == 1
 
 
-def test_a_stop_records_a_lingering_lazy_command_first(parts):
+def test_a_stop_records_a_lingering_lazy_command_first(parts, inline):
     app, projector = parts
     applied: list = []
 
     async def main():
-        writer = lazy_parts(app, projector, applied, linger=60.0)
+        writer = lazy_parts(app, projector, applied, linger=60.0, inline=inline)
         lazy = writer.submit(lambda u: app.register_user(u, "ee" * 16), lazy=True)
         await asyncio.sleep(0.1)
         writer.stop()  # within the linger: the stop cuts it short, after recording

@@ -60,7 +60,7 @@ def writer_for(app, projector, **options) -> Writer:
     return writer
 
 
-def test_a_snapshot_that_fails_after_the_commit_changes_no_answer(parts, monkeypatch):
+def test_a_snapshot_that_fails_after_the_commit_changes_no_answer(parts, monkeypatch, inline):
     """The 100th confirmation of a queue takes a snapshot: if that write fails, the poll
     still hears success, and the confirmation is not run again."""
     app, projector = parts
@@ -71,7 +71,7 @@ def test_a_snapshot_that_fails_after_the_commit_changes_no_answer(parts, monkeyp
     monkeypatch.setattr(app.snapshots, "put", broken)
 
     async def main():
-        writer = writer_for(app, projector)
+        writer = writer_for(app, projector, inline=inline)
         answers = [await writer.run(lambda u, n=n: app.confirm_updates(u, BOT, n, via="test"))
                    for n in range(1, 101)]
         writer.stop()
@@ -82,11 +82,11 @@ def test_a_snapshot_that_fails_after_the_commit_changes_no_answer(parts, monkeyp
     assert app.recorder.max_notification_id() == 101
 
 
-def test_answers_wait_while_the_projection_fails_and_come_once_it_catches_up(parts, flaky):
+def test_answers_wait_while_the_projection_fails_and_come_once_it_catches_up(parts, flaky, inline):
     app, projector = parts
 
     async def main():
-        writer = writer_for(app, projector)
+        writer = writer_for(app, projector, inline=inline)
         flaky.failing = sqlite3.OperationalError("database or disk is full")
         pending = asyncio.ensure_future(writer.run(lambda u: app.register_user(u, "01" * 16)))
         await asyncio.sleep(0.3)
@@ -101,11 +101,11 @@ def test_answers_wait_while_the_projection_fails_and_come_once_it_catches_up(par
     assert waited and seen is not None and behind is False
 
 
-def test_past_its_deadline_a_recorded_command_hears_it_is_not_yet_readable(parts, flaky):
+def test_past_its_deadline_a_recorded_command_hears_it_is_not_yet_readable(parts, flaky, inline):
     app, projector = parts
 
     async def main():
-        writer = writer_for(app, projector, answer_within=0.2)
+        writer = writer_for(app, projector, inline=inline, answer_within=0.2)
         flaky.failing = sqlite3.OperationalError("disk I/O error")
         with pytest.raises(DomainError) as refused:
             await asyncio.wait_for(writer.run(lambda u: app.register_user(u, "02" * 16)), 10)
@@ -124,12 +124,12 @@ def test_past_its_deadline_a_recorded_command_hears_it_is_not_yet_readable(parts
 
 
 def test_a_command_whose_event_is_set_aside_hears_it_and_its_batch_mates_do_not(
-        parts, flaky):
+        parts, flaky, inline):
     app, projector = parts
     flaky.poison_fingerprint = "03" * 16
 
     async def main():
-        writer = writer_for(app, projector)
+        writer = writer_for(app, projector, inline=inline)
         outcomes = await asyncio.gather(
             *[writer.run(lambda u, fp=fp: app.register_user(u, fp))
               for fp in ("01" * 16, "03" * 16, "05" * 16)], return_exceptions=True)
@@ -146,7 +146,7 @@ def test_a_command_whose_event_is_set_aside_hears_it_and_its_batch_mates_do_not(
     assert updates.pending(projector.db, "x", 1) == []  # the other read models went on
 
 
-def test_a_base_exception_in_a_command_fails_fast_instead_of_hanging(parts):
+def test_a_base_exception_in_a_command_fails_fast_instead_of_hanging(parts, inline):
     app, projector = parts
 
     class Fatal(BaseException):
@@ -156,7 +156,7 @@ def test_a_base_exception_in_a_command_fails_fast_instead_of_hanging(parts):
         raise Fatal("boom")
 
     async def main():
-        writer = writer_for(app, projector)
+        writer = writer_for(app, projector, inline=inline)
         first = await asyncio.wait_for(
             asyncio.gather(writer.run(fatal), return_exceptions=True), 5)
         later = await asyncio.wait_for(asyncio.gather(
@@ -171,7 +171,7 @@ def test_a_base_exception_in_a_command_fails_fast_instead_of_hanging(parts):
         assert "the writer stopped" in refused.message
 
 
-def test_a_start_whose_catch_up_fails_still_serves_and_catches_up_later(parts, flaky):
+def test_a_start_whose_catch_up_fails_still_serves_and_catches_up_later(parts, flaky, inline):
     app, projector = parts
     unit = app.new_unit()
     app.register_user(unit, "0b" * 16)
@@ -179,7 +179,8 @@ def test_a_start_whose_catch_up_fails_still_serves_and_catches_up_later(parts, f
 
     async def main():
         flaky.failing = sqlite3.OperationalError("disk I/O error")
-        writer = Writer(app, projector, asyncio.get_running_loop(), lambda batch: None)
+        writer = Writer(app, projector, asyncio.get_running_loop(), lambda batch: None,
+                        inline=inline)
         writer.catch_up()  # logs, does not raise
         behind_at_start = writer.behind
         writer.start()
@@ -194,7 +195,7 @@ def test_a_start_whose_catch_up_fails_still_serves_and_catches_up_later(parts, f
     assert directory.account(projector.db, user.user_id) is not None
 
 
-def test_a_failed_append_fails_its_batch_only_and_the_next_batch_lands(parts, monkeypatch):
+def test_a_failed_append_fails_its_batch_only_and_the_next_batch_lands(parts, monkeypatch, inline):
     """The log thread's append raises (disk I/O): that batch's requests hear it, nothing of
     it is readable, and the writer goes on with the next batch."""
     app, projector = parts
@@ -209,7 +210,7 @@ def test_a_failed_append_fails_its_batch_only_and_the_next_batch_lands(parts, mo
     monkeypatch.setattr(app, "record", flaky_record)
 
     async def main():
-        writer = writer_for(app, projector)
+        writer = writer_for(app, projector, inline=inline)
         failed = await asyncio.gather(writer.run(lambda u: app.register_user(u, "0e" * 16)),
                                       return_exceptions=True)
         landed = await writer.run(lambda u: app.register_user(u, "0f" * 16))
@@ -223,12 +224,12 @@ def test_a_failed_append_fails_its_batch_only_and_the_next_batch_lands(parts, mo
     assert len(app.recorder.select_notifications(start=1, limit=100)) == 3  # user, 2 claims
 
 
-def test_a_stop_writes_and_answers_everything_still_queued(parts):
+def test_a_stop_writes_and_answers_everything_still_queued(parts, inline):
     """SIGTERM with requests in the queue: stop() writes them before the log closes."""
     app, projector = parts
 
     async def main():
-        writer = writer_for(app, projector)
+        writer = writer_for(app, projector, inline=inline)
         queued = [writer.submit(lambda u, i=i: app.register_user(u, f"{i:02x}" * 16))
                   for i in range(20, 40)]
         writer.stop()  # at once: nothing has run yet
