@@ -33,11 +33,10 @@ class Call:
 
     def chat(self, chat_id: int | str) -> dict:
         """The account a private chat id names (its number, or `@username`)."""
-        db = self.runtime.db
         if isinstance(chat_id, int):
-            found = directory.account_by_number(db, chat_id)
+            found = self.runtime.callers.by_number(chat_id)
         elif chat_id.startswith("@") and len(chat_id) > 1:
-            found = directory.resolve_alias(db, chat_id[1:].lower())
+            found = directory.resolve_alias(self.runtime.db, chat_id[1:].lower())
         else:
             found = None
         if found is None:

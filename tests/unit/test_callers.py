@@ -67,6 +67,27 @@ def test_a_token_registered_in_one_batch_is_found_in_the_next(parts):
     assert missing is None and found["id"] == user.user_id
 
 
+def test_a_chat_id_is_held_until_its_account_changes(parts):
+    """Telegram's chat ids (account numbers) are resolved from memory too: a deleted bot's
+    alias is gone from the next lookup on."""
+    app = parts[0]
+
+    async def main():
+        callers, writer = following(parts)
+        bot = await writer.run(lambda u: app.register_bot(u, "Chat", "ef" * 16, username="chatbot"))
+        unknown = callers.by_number(bot.number + 1000)
+        held, again = callers.by_number(bot.number), callers.by_number(bot.number)
+        await writer.run(lambda u: app.delete_bot(u, bot.bot_id))
+        after = callers.by_number(bot.number)
+        writer.stop()
+        return bot, unknown, held, again, after, callers
+
+    bot, unknown, held, again, after, callers = asyncio.run(main())
+    assert unknown is None and ("number", bot.number + 1000) not in callers._held
+    assert held is again and held["alias"] == "chatbot" and held["id"] == bot.bot_id
+    assert after["id"] == bot.bot_id and after["alias"] is None
+
+
 def test_held_tokens_are_bounded_and_unknown_ones_never_held(parts):
     app, projector, path = parts
     unit = app.new_unit()
@@ -78,4 +99,4 @@ def test_held_tokens_are_bounded_and_unknown_ones_never_held(parts):
         callers.by_token_hash(hash_token("guess"))
     for user in users:
         assert callers.by_token_hash(hash_token(user.token))["id"] == user.user_id
-    assert len(callers._by_hash) == 3
+    assert len(callers._held) == 3
