@@ -41,7 +41,7 @@ def serve_forever(settings: Settings) -> int:
 
     from api.app import create_app
     from api.botyard import config as botyard_config
-    from api.serving import Graceful, share_the_gil
+    from api.serving import Graceful, settle_the_heap, share_the_gil
     from domain.logstore import LogUrlError, postgres_env
     from projections.db import DataDirInUse, lock_data_dir
 
@@ -81,6 +81,7 @@ def serve_forever(settings: Settings) -> int:
                             forwarded_allow_ips=settings.forwarded_allow_ips or None,
                             ws_max_size=1 << 16,  # user sockets only send small JSON frames
                             ws_per_message_deflate=False)  # a broadcast frame costs one write
+    settle_the_heap()
     Graceful(config, app).run()
     return 0
 
