@@ -24,10 +24,10 @@ class Graceful(uvicorn.Server):
         await super().shutdown(sockets)
 
 
-# The log thread (api/writer.py) needs the GIL back after each append while the event loop
-# runs Python: at the default 5 ms switch interval it waited up to 5 ms each time. 1 ms
-# measured +15-25 % round trips/s on the echo bench at 10 and 50 users; 0.3 to 0.05 ms
-# measured no better.
+# A PostgreSQL log's thread (api/writer.py) needs the GIL back after each append while the
+# event loop runs Python: at the default 5 ms switch interval it waited up to 5 ms each time.
+# 1 ms measured +15-25 % round trips/s on the echo bench at 10 and 50 users (then on the
+# SQLite log, which now appends on the loop); 0.3 to 0.05 ms measured no better.
 SWITCH_INTERVAL = 0.001
 
 

@@ -85,7 +85,7 @@ class Botbus(BotyardCommands, AppCommands, HumanCommands, ChatCommands, FileComm
 
     def save(self, *objs: Any, **kwargs: Any) -> list[Recording]:
         """The library's save(), in the three steps the writer runs apart (`prepare`, then
-        `record` on the log's thread, then `finish`), without its two Protocol isinstance
+        `record`, then `finish`), without its two Protocol isinstance
         checks per object (about 15 µs each on Python 3.11: a third of the writer's time per
         event in a large batch) when every object is one of our aggregates."""
         if kwargs or not all(isinstance(obj, Aggregate) for obj in objs):
@@ -112,7 +112,8 @@ class Botbus(BotyardCommands, AppCommands, HumanCommands, ChatCommands, FileComm
 
     def record(self, prepared: Prepared) -> Sequence[int]:
         """Append to the log and wait for it to be durable: the one step that blocks on the
-        disk, so the writer runs it on a thread of its own. Returns the notification ids."""
+        disk (or, on PostgreSQL, the network; the writer runs that one on a thread). Returns
+        the notification ids."""
         return self.recorder.insert_events(prepared.stored) or []
 
     def finish(self, prepared: Prepared, ids: Sequence[int],

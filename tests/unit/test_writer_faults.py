@@ -196,7 +196,7 @@ def test_a_start_whose_catch_up_fails_still_serves_and_catches_up_later(parts, f
 
 
 def test_a_failed_append_fails_its_batch_only_and_the_next_batch_lands(parts, monkeypatch, inline):
-    """The log thread's append raises (disk I/O): that batch's requests hear it, nothing of
+    """The append raises (disk I/O): that batch's requests hear it, nothing of
     it is readable, and the writer goes on with the next batch."""
     app, projector = parts
     record = app.record
