@@ -29,7 +29,6 @@ from api.maxchat import gateway as maxchat_gateway
 from api.maxchat import messages as maxchat_messages
 from api.maxchat import servers as maxchat_servers
 from api.params import describe
-from api.ratelimit import RateLimits
 from api.responses import JSON
 from api.runtime import Runtime
 from api.settings import Settings
@@ -91,14 +90,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
-        runtime, new_admin_key = Runtime.start(settings.data, settings.ack_timeout,
-                                               settings.max_upload_bytes, settings.log_url)
+        runtime, new_admin_key = Runtime.start(settings)
         await runtime.return_in_flight()
-        runtime.limits = RateLimits(settings.telegram_rate_limit,
-                                    settings.telegram_chat_rate_limit)
-        runtime.webhooks.gone_after = settings.webhook_gone_after
         runtime.webhooks.start()
-        runtime.retention.seconds = settings.update_retention
         runtime.retention.start()
         if new_admin_key:
             print(f"botbus: generated admin key (shown once, keep it): {new_admin_key}",

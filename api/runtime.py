@@ -4,7 +4,6 @@ import asyncio
 import logging
 from collections.abc import Awaitable
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 from uuid import UUID
 
@@ -22,6 +21,7 @@ from api.ratelimit import RateLimits
 from api.readers import Readers
 from api.retention import Retention
 from api.secrets import Secrets, load_or_create
+from api.settings import Settings
 from api.sockets import Sockets
 from api.webhooks import Deliveries
 from api.writer import Writer
@@ -54,7 +54,7 @@ class Runtime:
     polls: Polls
     files: FileStore
     checkpoints: list[Checkpoints]  # the projections' WAL, and the SQLite log's
-    limits: RateLimits = field(default_factory=RateLimits)
+    limits: RateLimits
     botyard: BotyardConfig = field(default_factory=load_botyard_config)
     sessions: Sessions = field(default_factory=Sessions)  # Botyard's web users
     webhooks: Deliveries = field(init=False)
@@ -66,8 +66,10 @@ class Runtime:
     stopping: bool = False
 
     @classmethod
-    def start(cls, data: Path, ack_timeout: float = 30.0, max_upload: int = 2 << 30,
-              log_url: str = "") -> tuple["Runtime", str | None]:
+    def start(cls, settings: Settings) -> tuple["Runtime", str | None]:
+        """Everything a server runs on, from its settings; the webhook worker and the
+        retention sweep are started by the caller, once in-flight pushes are back."""
+        data, log_url = settings.data, settings.log_url
         lock = lock_data_dir(data)
         app = Botbus.open(data, log_url or None)
         node = join(app) if is_shared(log_url) else None
@@ -93,7 +95,8 @@ class Runtime:
             return writer.submit(  # lazy: the client needs no answer
                 lambda unit: app.acknowledge_message(unit, message_id, address), lazy=True)
 
-        waiters, sockets = Waiters(), Sockets(on_missed, on_received, ack_timeout)
+        waiters = Waiters()
+        sockets = Sockets(on_missed, on_received, settings.ack_timeout)
         callers = Callers(db)
 
         def on_applied(batch: Applied) -> None:
@@ -117,9 +120,11 @@ class Runtime:
         app.ids.observe(directory.highest_number(db))
         writer.start()
         runtime = cls(app, writer, db, waiters, sockets, secrets, lock, callers, Taken(), Polls(),
-                      FileStore(data, max_upload), checkpoints, node=node)
-        runtime.webhooks = Deliveries(runtime)
-        runtime.retention = Retention(runtime)
+                      FileStore(data, settings.max_upload_bytes), checkpoints,
+                      RateLimits(settings.telegram_rate_limit,
+                                 settings.telegram_chat_rate_limit), node=node)
+        runtime.webhooks = Deliveries(runtime, settings.webhook_gone_after)
+        runtime.retention = Retention(runtime, settings.update_retention)
         runtime.gateway = Fanout(db)
         started.append(runtime)
         if node is not None:  # from here on, other nodes' appends reach every listener

@@ -69,14 +69,14 @@ class Hook:
 
 
 class Deliveries:
-    def __init__(self, runtime: "Runtime") -> None:
+    def __init__(self, runtime: "Runtime", gone_after: float = GONE_AFTER) -> None:
         self.runtime = runtime
+        self.gone_after = gone_after  # BOTBUS_WEBHOOK_GONE_AFTER
         self.hooked: set[str] = set()  # addresses with a webhook (getUpdates answers 409)
         self._hooks: dict[str, Hook] = {}
         self._tasks: set[asyncio.Task] = set()
         self._client: aiohttp.ClientSession | None = None  # made on the running loop
         self._stopped = False
-        self.gone_after = GONE_AFTER  # BOTBUS_WEBHOOK_GONE_AFTER
 
     def start(self) -> None:
         # aiohttp: a third of httpx's CPU per delivery (measured on the webhook bench)
