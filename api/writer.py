@@ -159,7 +159,7 @@ class Writer(Following):
             waiting, self._waiting = [*batch, *self._waiting], deque()
             self._answer([], [Outcome(item.future, error=self._stopped()) for item in waiting])
             return
-        if writing is not None and writing.recorded.done():  # appended inline
+        if self.inline and writing is not None:  # appended already
             self._written(writing)
         self._kick()
 

@@ -49,7 +49,15 @@ class GroupRecorder(SQLiteApplicationRecorder):
                       **kwargs: Any) -> Sequence[int] | None:
         count = len(stored_events)
         if kwargs or not count or count > ONE_STATEMENT:
-            return super().insert_events(stored_events, **kwargs)
+            ids = super().insert_events(stored_events, **kwargs)
+        else:
+            ids = self._insert_in_one(stored_events)
+        if count and self.on_appended is not None:
+            self.on_appended(count)
+        return ids
+
+    def _insert_in_one(self, stored_events: Sequence[StoredEvent]) -> list[int]:
+        count = len(stored_events)
         params: list[Any] = []
         for event in stored_events:
             originator_id = event.originator_id
@@ -66,8 +74,6 @@ class GroupRecorder(SQLiteApplicationRecorder):
             except sqlite3.Error as error:
                 raise _ERRORS.get(type(error), persistence.PersistenceError)(error) from error
             last = cursor.lastrowid
-        if self.on_appended is not None:
-            self.on_appended(count)
         return list(range(last - count + 1, last + 1))
 
     def _checkpoint_elsewhere(self, connection: object, cursor: Any) -> None:

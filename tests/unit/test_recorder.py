@@ -30,7 +30,10 @@ def sends(app: Botbus, count: int) -> list:
 def test_the_server_log_uses_it_and_each_recording_names_its_own_row(app, monkeypatch):
     assert isinstance(app.recorder, GroupRecorder)
     monkeypatch.setattr("domain.recorder.ONE_STATEMENT", 20)  # past it: the library's way
+    counted: list[int] = []
+    app.recorder.on_appended = counted.append  # told of each append, either way
     recordings = [r for count in (1, 3, 27) for r in app.save(*sends(app, count))]
+    assert counted == [1, 3, 27]  # the 27 went the library's way
     rows = app.recorder.select_notifications(start=1, limit=10_000)
     assert [r.notification.id for r in recordings] == [row.id for row in rows] \
         == list(range(1, len(rows) + 1))
