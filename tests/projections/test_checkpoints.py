@@ -1,21 +1,14 @@
 """The live projections' WAL is copied back into their file by a thread of its own, never by
 a commit on the event loop: seen by reading the file alone (`immutable=1` ignores the WAL)."""
-import sqlite3
 import time
 
 from projections.checkpoints import Checkpoints
 from projections.db import open_projections
+from tests.sqlitefiles import rows_in_file
 
 
 def in_file(path) -> int:
-    """Rows of `t` in the database file itself, without what only the WAL holds."""
-    conn = sqlite3.connect(f"file:{path}?immutable=1", uri=True)
-    try:
-        return conn.execute("SELECT count(*) FROM t").fetchone()[0]
-    except sqlite3.OperationalError:  # the table itself is still only in the WAL
-        return 0
-    finally:
-        conn.close()
+    return rows_in_file(path, "t")
 
 
 def write(db, rows: int) -> None:

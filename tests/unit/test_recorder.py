@@ -1,5 +1,4 @@
 """The SQLite log's recorder appends a batch in one statement (domain/recorder.py)."""
-import sqlite3
 import time
 from pathlib import Path
 
@@ -11,6 +10,7 @@ from domain.messages import Message
 from domain.recorder import GroupRecorder
 from projections.checkpoints import Checkpoints
 from tests.doubles import FixedClock
+from tests.sqlitefiles import rows_in_file
 
 
 @pytest.fixture
@@ -57,13 +57,7 @@ def test_a_conflict_records_nothing_of_the_batch(app):
 
 def in_file(path) -> int:
     """Events in the log's file itself, without what only its WAL holds."""
-    conn = sqlite3.connect(f"file:{path}?immutable=1", uri=True)
-    try:
-        return conn.execute("SELECT count(*) FROM stored_events").fetchone()[0]
-    except sqlite3.OperationalError:  # the table itself is still only in the WAL
-        return 0
-    finally:
-        conn.close()
+    return rows_in_file(path, "stored_events")
 
 
 def append_past_the_threshold(app: Botbus) -> int:
