@@ -144,10 +144,10 @@ def test_a_long_poll_its_client_abandoned_confirms_nothing(started):
 
 def test_a_read_hands_nothing_out_twice_before_its_confirmation_lands_and_a_kill_repeats_it(
         started):
-    """A read's confirmation is lazy (its write is slowed down here to open the window): the
+    """A read's confirmation is lazy (held back here for a second to open the window): the
     answer comes at once, later reads skip what it holds, and a SIGKILL before it lands
     hands the same updates out again after the restart: at least once, never lost."""
-    server = started(FAULT_SLOW_CONFIRM="1.0")
+    server = started(FAULT_CONFIRM_LINGER="1.0")
     with client(server) as http:
         bot, user = register_bot(http), register_user(http)
         for text in ("one", "two"):

@@ -5,12 +5,11 @@ environment variable; with none set, nothing changes.
 """
 import os
 import sqlite3
-import time
 
 _FROZEN = os.environ.get("FAULT_FROZEN_CLOCK")  # account numbers from a clock that stands still
 _POISON = os.environ.get("FAULT_POISON_TEXT")  # the updates read model cannot apply this text
 _SNAPSHOTS_FAIL = os.environ.get("FAULT_SNAPSHOTS_FAIL")  # every snapshot write fails
-_SLOW_CONFIRM = os.environ.get("FAULT_SLOW_CONFIRM")  # seconds each confirmation takes
+_CONFIRM_LINGER = os.environ.get("FAULT_CONFIRM_LINGER")  # seconds a lazy command waits
 
 if _FROZEN:
     import domain.ids
@@ -51,16 +50,15 @@ if _SNAPSHOTS_FAIL:
 
     Botbus.construct_snapshot_store = _failing_snapshot_store  # type: ignore[method-assign]
 
-if _SLOW_CONFIRM:
-    from domain.application import Botbus
+if _CONFIRM_LINGER:
+    import api.writer
 
-    _record = Botbus.record
+    _writer_init = api.writer.Writer.__init__
 
-    def _slow_confirm(self, prepared):
-        """A batch carrying a confirmation takes that long to reach the disk (on the log's
-        thread: the event loop goes on serving, as it would with a slow disk)."""
-        if any(stored.topic.endswith("UpdatesConfirmed") for stored in prepared.stored):
-            time.sleep(float(_SLOW_CONFIRM))
-        return _record(self, prepared)
+    def _lingering(self, *args, **kwargs):
+        """A lazy command (a read's confirmation, an ack) waits that long for a command to
+        ride with, instead of 5 ms: the window before it is in the log, held open."""
+        _writer_init(self, *args, **kwargs)
+        self.linger = float(_CONFIRM_LINGER)
 
-    Botbus.record = _slow_confirm  # type: ignore[method-assign]
+    api.writer.Writer.__init__ = _lingering  # type: ignore[method-assign]
