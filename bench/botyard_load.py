@@ -14,7 +14,7 @@ from typing import Any
 import orjson
 from aiohttp import web
 
-from bench.end_to_end import Http, server_cpu_seconds, thread_cpu_seconds
+from bench.load import Http, server_cpu_seconds, thread_cpu_seconds
 from tests.servers import Server, free_port
 
 ROUND_TRIP_TIMEOUT = 10.0  # a reply not seen by then is lost and ends that user

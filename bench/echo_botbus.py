@@ -11,7 +11,7 @@ import orjson
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
-from bench.end_to_end import Http
+from bench.load import Http
 from tests.servers import Server
 
 

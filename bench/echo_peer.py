@@ -17,7 +17,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench.end_to_end import Http
+from bench.load import Http
 from tests.servers import free_port
 
 PACKAGE, VERSION = "telegram-test-api", "4.2.1"

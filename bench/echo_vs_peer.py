@@ -33,7 +33,7 @@ from bench.append_ceiling import percentile
 from bench.echo_botbus import Botbus
 from bench.echo_peer import Peer, PeerUnavailable
 from bench.echo_telegram import BotbusTelegram
-from bench.end_to_end import Http, on_fresh_server, server_cpu_seconds, thread_cpu_seconds
+from bench.load import Http, on_fresh_server, server_cpu_seconds, thread_cpu_seconds
 from tests.servers import Server
 
 # Enough that the bot is not the bottleneck: with 4, its replies queued for a free connection

@@ -8,65 +8,23 @@ send time; the bot's receive time minus that is the send→receive latency. mess
 what the bot received per second of wall time, printed as a ratio of (a), measured in this run
 just before each level (the disk's fsync rate drifts, and other work on the box moves it).
 
-The load generator runs on the same cores as the server, so the CPU each side used is printed
-too. It speaks HTTP/1.1 keep-alive by hand on one asyncio loop (uvloop when installed): an
-httpx.AsyncClient measured 0.9-2 ms of client CPU per request here (1 to 50 concurrent), 4-10x
-what the server spends on a plain route, so it would have benchmarked itself; this client
-costs ~50-100 µs per request.
+The load generator (bench/load.py) runs on the same cores as the server, so the CPU each side
+used is printed too.
 """
 import argparse
 import asyncio
 import os
 import secrets
 import statistics
-import tempfile
 import time
-from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any, TypeVar
-
-import orjson
 
 from bench.append_ceiling import measure_ceiling, percentile
-from tests.servers import Server
+from bench.load import Http, on_fresh_server, server_cpu_seconds
 
-T = TypeVar("T")
 TARGET_RATIO = 0.30  # issue target: (b) >= 30% of (a) in messages/s
 TARGET_P99_MS = 20.0  # issue target: send→receive p99 <= 20 ms at 1 sender
 STOP = "bench-stop"
-
-
-class Http:
-    """One keep-alive HTTP/1.1 connection; JSON in, JSON out, one request at a time."""
-
-    def __init__(self, port: int, token: str | None = None) -> None:
-        self.port = port
-        self.auth = f"Authorization: Bearer {token}\r\n".encode() if token else b""
-
-    async def open(self) -> "Http":
-        self.reader, self.writer = await asyncio.open_connection("127.0.0.1", self.port)
-        return self
-
-    async def exchange(self, request: bytes) -> tuple[bytes, bytes]:
-        """One request written whole; the answer's head and its Content-Length body."""
-        self.writer.write(request)
-        head = await self.reader.readuntil(b"\r\n\r\n")
-        at = head.lower().index(b"\r\ncontent-length:") + 17
-        return head, await self.reader.readexactly(int(head[at:head.index(b"\r\n", at)]))
-
-    async def post(self, path: str, body: dict) -> dict:
-        data = orjson.dumps(body)
-        head, payload = await self.exchange(
-            b"POST %s HTTP/1.1\r\nHost: bench\r\nContent-Type: application/json\r\n"
-            b"Content-Length: %d\r\n%s\r\n%s" % (path.encode(), len(data), self.auth, data))
-        answer = orjson.loads(payload)
-        if not answer.get("ok"):
-            raise RuntimeError(f"{path}: {head[:12]!r} {answer}")
-        return answer["result"]
-
-    def close(self) -> None:
-        self.writer.close()
 
 
 @dataclass
@@ -81,29 +39,6 @@ class Level:
     duplicates: int = 0
     start: float = 0.0
     last_received: float = 0.0
-
-
-def server_cpu_seconds(pid: int) -> float:
-    """utime + stime of the server process, from /proc (Linux)."""
-    return _cpu_seconds(Path(f"/proc/{pid}/stat"))
-
-
-def thread_cpu_seconds(pid: int) -> dict[str, float]:
-    """utime + stime of the server's first thread (`main`: Botbus's event loop, where a
-    saturated core shows first) and of all its other threads together."""
-    seconds = {"main": 0.0, "other threads": 0.0}
-    for task in Path(f"/proc/{pid}/task").iterdir():
-        try:
-            used = _cpu_seconds(task / "stat")
-        except OSError:
-            continue  # a thread that ended in between
-        seconds["main" if task.name == str(pid) else "other threads"] += used
-    return seconds
-
-
-def _cpu_seconds(stat: Path) -> float:
-    fields = stat.read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 async def poll(bot: Http, token: str, levels: dict[str, Level], progress: asyncio.Event) -> None:
@@ -192,22 +127,6 @@ async def bench(port: int, pid: int, concurrency: list[int], seconds: float,
     await asyncio.wait_for(poller, 10)
     user.close()
     return rows
-
-
-def on_fresh_server(prefix: str, load: Callable[[Server], Coroutine[Any, Any, T]]) -> T:
-    """Run a load generator (on uvloop when installed, so its own overhead stays small)
-    against a `botbus serve` on a fresh data directory, stopped afterwards."""
-    try:
-        import uvloop
-        runner: Callable[[Coroutine[Any, Any, T]], T] = uvloop.run
-    except ImportError:
-        runner = asyncio.run
-    with tempfile.TemporaryDirectory(prefix=prefix) as tmp:
-        server = Server(Path(tmp) / "data").start()
-        try:
-            return runner(load(server))
-        finally:
-            server.stop()
 
 
 def run(concurrency: list[int], seconds: float, warmup: float,

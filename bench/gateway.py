@@ -25,8 +25,8 @@ from collections import Counter
 from bench import options
 from bench.append_ceiling import measure_ceiling, percentile
 from bench.botyard_load import BotyardHttp
-from bench.end_to_end import on_fresh_server, server_cpu_seconds
 from bench.gateway_ceiling import TIMEOUT, Ceiling, Client, Tally, block, connect, open_many, row
+from bench.load import on_fresh_server, server_cpu_seconds
 from tests.servers import Server
 
 TARGET = 2.0  # issue 15: Botbus's p99 at most this × the raw broadcast's

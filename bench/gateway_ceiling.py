@@ -18,7 +18,7 @@ import time
 
 import orjson
 
-from bench.end_to_end import server_cpu_seconds
+from bench.load import server_cpu_seconds
 from tests.servers import ROOT, free_port
 
 MARK = b'"MESSAGE_CREATE"'

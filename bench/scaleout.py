@@ -33,7 +33,7 @@ import psycopg
 from bench.append_ceiling import measure_ceiling
 from bench.echo_botbus import Botbus
 from bench.echo_vs_peer import level, median, show
-from bench.end_to_end import _cpu_seconds, on_fresh_server, thread_cpu_seconds
+from bench.load import _cpu_seconds, on_fresh_server, thread_cpu_seconds
 from bench.options import parse
 from domain.logstore import postgres_env
 from tests.postgres import Cluster

@@ -29,7 +29,7 @@ from aiohttp import web
 
 from bench.append_ceiling import percentile
 from bench.echo_vs_peer import median, show
-from bench.end_to_end import Http, on_fresh_server, server_cpu_seconds
+from bench.load import Http, on_fresh_server, server_cpu_seconds
 from tests.servers import Server, free_port
 
 GIVE_UP = 10.0  # seconds without an arrival once the senders stopped: the rest is missing
