@@ -9,6 +9,7 @@ from collections.abc import Callable
 
 from api.settle import Settling
 from domain.application import Botbus
+from domain.errors import DomainError, unavailable
 from projections.projector import Applied, Projector
 
 log = logging.getLogger(__name__)
@@ -88,6 +89,20 @@ class Following(Settling):
             self._after_write.append(written)
             await written
         self.follow()
+
+    async def followed_others(self) -> bool:
+        """On a shared log, follow it now: whether that applied anything (api/misses.py)."""
+        if not self.shared or self._closed or self.failure is not None:
+            return False
+        before = self.projector.position
+        await self.caught_up()
+        return self.projector.position > before
+
+    def _stopped(self) -> DomainError:
+        """What a command hears once the writer stopped."""
+        if self.failure is None:
+            return unavailable("the writer stopped: the server is stopping")
+        return unavailable(f"the writer stopped: {self.failure!r}")
 
     def mine(self, position: int) -> bool:
         """Whether this node recorded the event at `position` (always, alone on its log)."""

@@ -24,11 +24,14 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from api import misses
 from api.bodylimit import BodyLimit
 from api.lane import FastLane
 from api.responses import JSON
+from domain.errors import DomainError, Kind
 
 Resolve = Callable[[Request, dict], Awaitable[Any]]
+MISSES = (Kind.NOT_FOUND, Kind.UNAUTHORIZED, Kind.FORBIDDEN)
 
 
 class Lean(FastAPI):
@@ -77,16 +80,31 @@ class LeanRoute(APIRoute):
         handlers (unknown paths, bad bodies, crashes)."""
         return None
 
+    def missed(self, error: Exception, response: Response) -> bool:
+        """Whether a refusal says something the request names was not found (api/misses.py):
+        a token, an object or a permission another node may have just written."""
+        if isinstance(error, DomainError):
+            return error.kind in MISSES
+        return response.status_code in (401, 403, 404)
+
     async def answer(self, scope: Scope, receive: Receive, send: Send) -> Response:
         """The route's response, not sent yet; an error the dialect does not own raises."""
+        request = Request(scope, receive, send)
+        response, missed = await self._run(request)
+        if missed and await misses.behind(request):  # only ever on a shared log
+            await misses.rewind(request)
+            response, _ = await self._run(request)
+        return response
+
+    async def _run(self, request: Request) -> tuple[Response, bool]:
         try:
-            response = await self.resolve(Request(scope, receive, send), {})
+            response = await self.resolve(request, {})
         except Exception as error:  # noqa: BLE001 - the dialect renders what it owns
             rendered = self.render(error)
             if rendered is None:
                 raise
-            response = rendered
-        return response if isinstance(response, Response) else JSON(response)
+            return rendered, self.missed(error, rendered)
+        return response if isinstance(response, Response) else JSON(response), False
 
     def _lean_app(self) -> Callable[[Scope, Receive, Send], Awaitable[None]]:
         async def app(scope: Scope, receive: Receive, send: Send) -> None:

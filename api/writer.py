@@ -29,10 +29,11 @@ from typing import Any, NamedTuple, TypeVar
 
 from eventsourcing.persistence import IntegrityError
 
+from api import misses
 from api.follow import Following
 from api.settle import NOT_YET_READABLE, Outcome
 from domain.application import Botbus, Prepared
-from domain.errors import DomainError, conflict, unavailable
+from domain.errors import DomainError, conflict
 from domain.unit import Unit
 from projections.projector import Applied, Projector
 
@@ -107,16 +108,13 @@ class Writer(Following):
         """The command's future, resolved once it is durable and readable (or refused)."""
         if self.failure is not None or self._closed:
             raise self._stopped()
+        if self.shared:
+            misses.submitted()
         future = self.loop.create_future()
         self._waiting.append(Item(command, future, lazy))
         self._eager += not lazy
         self._kick()
         return future
-
-    def _stopped(self) -> DomainError:
-        if self.failure is None:
-            return unavailable("the writer stopped: the server is stopping")
-        return unavailable(f"the writer stopped: {self.failure!r}")
 
     def _kick(self) -> None:
         """Start the next batch soon, or after `linger` if only lazy commands wait. Soon is

@@ -44,6 +44,8 @@ def envelope(description: str, status: int = 400, retry_after: int | None = None
     return JSON(body, status_code=status, headers={"Retry-After": str(retry_after)})
 
 
+_MISSES = ("chat not found", "to edit not found", "to delete not found", "to be replied not found",
+           "file not found", "invalid file_id", "query ID is invalid")  # what names an object
 _STATUS = {Kind.INVALID: 400, Kind.NOT_FOUND: 400, Kind.CONFLICT: 409, Kind.UNAUTHORIZED: 401,
            Kind.FORBIDDEN: 403, Kind.UNAVAILABLE: 503}
 
@@ -59,3 +61,9 @@ class TelegramRoute(LeanRoute):
         if isinstance(error, ParamsError):
             return envelope(error.description, 400)
         return None
+
+    def missed(self, error: Exception, response: Response) -> bool:
+        """Telegram refuses most misses with 400, told apart by what they say."""
+        if isinstance(error, TelegramError):
+            return error.code in (401, 403) or error.description.endswith(_MISSES)
+        return super().missed(error, response)

@@ -10,6 +10,7 @@ _FROZEN = os.environ.get("FAULT_FROZEN_CLOCK")  # account numbers from a clock t
 _POISON = os.environ.get("FAULT_POISON_TEXT")  # the updates read model cannot apply this text
 _SNAPSHOTS_FAIL = os.environ.get("FAULT_SNAPSHOTS_FAIL")  # every snapshot write fails
 _CONFIRM_LINGER = os.environ.get("FAULT_CONFIRM_LINGER")  # seconds a lazy command waits
+_DEAF = os.environ.get("FAULT_DEAF_TO_OTHERS")  # a node of a shared log never told of appends
 
 if _FROZEN:
     import domain.ids
@@ -62,3 +63,12 @@ if _CONFIRM_LINGER:
         self.linger = float(_CONFIRM_LINGER)
 
     api.writer.Writer.__init__ = _lingering  # type: ignore[method-assign]
+
+if _DEAF:
+    import api.follow
+
+    def _deaf(self):
+        """The shared log's notifications of other nodes' appends go unheard: this node
+        applies them only when it follows for a reason of its own."""
+
+    api.follow.Following.appended_elsewhere = _deaf  # type: ignore[method-assign]

@@ -1,0 +1,88 @@
+"""The rules of a miss run again (api/misses.py): which refusals are misses, that a request
+which submitted a command never runs twice, and that its files are read again from the start.
+tests/scaleout/test_misses.py shows it across two real nodes."""
+import asyncio
+from types import SimpleNamespace
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from api import misses
+from api.lean import LeanRoute
+from api.telegram.errors import TelegramError, TelegramRoute, bad_request
+from domain.errors import conflict, invalid, not_found, unauthorized
+
+
+class Writer:
+    def __init__(self) -> None:
+        self.follows = 0
+
+    async def followed_others(self) -> bool:
+        self.follows += 1
+        return True
+
+
+def request_to(writer: Writer) -> SimpleNamespace:
+    return SimpleNamespace(app=SimpleNamespace(state=SimpleNamespace(
+        runtime=SimpleNamespace(writer=writer))))
+
+
+def test_a_request_that_submitted_a_command_is_never_run_again():
+    writer = Writer()
+
+    async def request(submits: bool) -> bool:
+        if submits:
+            misses.submitted()
+        return await misses.behind(request_to(writer))  # type: ignore[arg-type]
+
+    async def main() -> list[bool]:  # each request is a task of its own, as in uvicorn
+        return list(await asyncio.gather(request(True), request(False), request(True)))
+
+    assert asyncio.run(main()) == [False, True, False]
+    assert writer.follows == 1
+
+
+def test_without_a_runtime_nothing_is_behind():
+    bare = SimpleNamespace(app=SimpleNamespace(state=SimpleNamespace()))
+    assert asyncio.run(misses.behind(bare)) is False  # type: ignore[arg-type]
+
+
+def test_a_form_file_read_by_the_first_run_is_read_whole_by_the_second():
+    body = (b"--b\r\nContent-Disposition: form-data; name=\"chat_id\"\r\n\r\n7\r\n"
+            b"--b\r\nContent-Disposition: form-data; name=\"document\"; filename=\"a.bin\"\r\n"
+            b"Content-Type: application/octet-stream\r\n\r\n" + b"x" * 5000 + b"\r\n--b--\r\n")
+
+    async def receive() -> dict:
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    async def main() -> tuple[bytes, bytes]:
+        request = Request({"type": "http", "method": "POST", "query_string": b"", "headers": [
+            (b"content-type", b"multipart/form-data; boundary=b")]}, receive)
+        upload = (await request.form())["document"]
+        first = await upload.read()  # type: ignore[union-attr]
+        await misses.rewind(request)
+        second = await (await request.form())["document"].read()  # type: ignore[union-attr]
+        await request.close()
+        return first, second
+
+    assert asyncio.run(main()) == (b"x" * 5000, b"x" * 5000)
+
+
+def test_what_counts_as_a_miss():
+    route = LeanRoute.__new__(LeanRoute)
+    plain = Response(status_code=200)
+    assert route.missed(not_found("no such chat"), plain)
+    assert route.missed(unauthorized("invalid token"), plain)  # featherChat answers 200
+    assert not route.missed(invalid("text is required"), Response(status_code=404))
+    assert not route.missed(conflict("try again"), plain)
+    assert route.missed(ValueError(), Response(status_code=404))
+    assert not route.missed(ValueError(), Response(status_code=400))
+
+    telegram = TelegramRoute.__new__(TelegramRoute)
+    for description in ("chat not found", "message to edit not found", "invalid file_id",
+                        "query is too old and response timeout expired or query ID is invalid"):
+        assert telegram.missed(bad_request(description), plain), description
+    assert telegram.missed(TelegramError(401, "Unauthorized"), plain)
+    assert not telegram.missed(bad_request("message text is empty"), plain)
+    assert not telegram.missed(TelegramError(404, "Not Found: method not found"), plain)
+    assert telegram.missed(not_found("no such message"), plain)
