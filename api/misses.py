@@ -12,14 +12,18 @@ once; if that applied anything, the request runs again, once, and its second ans
 Only a request that submitted no command runs again: one already recorded must not be
 recorded twice (a failed command records nothing, but is not told apart here). Misses are
 found before commands run (callers, chats, messages are looked up first), so this loses
-nothing in practice. Alone on its log (SQLite), a node has applied everything it answered
-for: a miss is a miss, and nothing here runs.
+nothing in practice. A socket (featherChat's `/v1/ws`, MaxChat's gateway) looks its token up
+again instead (`found`). Alone on its log (SQLite), a node has applied everything it
+answered for: a miss is a miss, and nothing here runs.
 """
+from collections.abc import Callable
 from contextvars import ContextVar
+from typing import Any, TypeVar
 
 from starlette.datastructures import UploadFile
 from starlette.requests import Request
 
+T = TypeVar("T")
 _submitted: ContextVar[bool] = ContextVar("botbus_submitted", default=False)
 
 
@@ -45,3 +49,12 @@ async def rewind(request: Request) -> None:
         for _, value in form.multi_items():
             if isinstance(value, UploadFile):
                 await value.seek(0)
+
+
+async def found(runtime: Any, look: Callable[[], T | None]) -> T | None:
+    """`look()`, and again if it found nothing while the node was behind a shared log: for a
+    socket's token, checked before the socket's first frame, where no request runs again."""
+    result = look()
+    if result is None and await runtime.writer.followed_others():
+        result = look()
+    return result

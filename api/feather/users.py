@@ -6,6 +6,7 @@ from uuid import UUID
 import orjson
 from fastapi import APIRouter, Request, WebSocket, WebSocketDisconnect
 
+from api import misses
 from api.auth import INVALID_TOKEN, CurrentUser, account_for_token, bearer
 from api.deps import CurrentRuntime
 from api.feather import files as user_files
@@ -87,7 +88,8 @@ async def live(websocket: WebSocket, token: str = "") -> None:
     runtime: Runtime = websocket.app.state.runtime
     offered = websocket.scope.get("subprotocols", [])
     token = socket_token(websocket, offered) or token
-    user = account_for_token(runtime.callers, token, ("user",))
+    user = await misses.found(runtime, lambda: account_for_token(runtime.callers, token,
+                                                                   ("user",)))
     await websocket.accept(subprotocol=SUBPROTOCOL if SUBPROTOCOL in offered else None)
     if user is None:
         await websocket.send_json({"ok": False, "description": INVALID_TOKEN})

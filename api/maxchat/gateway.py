@@ -10,6 +10,7 @@ from typing import Any
 import orjson
 from fastapi import APIRouter, WebSocket
 
+from api import misses
 from api.maxchat import render
 from api.maxchat.auth import caller
 from api.maxchat.fanout import frame
@@ -110,12 +111,13 @@ class Session:
             raise Closed(DECODE)
         return payload["op"], payload.get("d")
 
-    def _authenticate(self, data: object) -> dict:
+    async def _authenticate(self, data: object) -> dict:
         token = data.get("token") if isinstance(data, dict) else None
         token = token.strip() if isinstance(token, str) else ""
         for prefix in ("Bot ", "Bearer "):
             token = token.removeprefix(prefix)
-        found = caller(self.runtime, token, SCHEME) or caller(self.runtime, token, "session")
+        found = await misses.found(self.runtime, lambda: caller(self.runtime, token, SCHEME)
+                                   or caller(self.runtime, token, "session"))
         if found is None:
             self.send({"op": "INVALID_SESSION", "d": {"message": "Invalid bot token"}})
             raise Closed(AUTH_FAILED)
@@ -127,7 +129,7 @@ class Session:
         self.runtime.gateway.add(self)
 
     async def _identify(self, data: object) -> None:
-        account = self._authenticate(data)
+        account = await self._authenticate(data)
         self._join(account)
         runtime, account_id = self.runtime, account["id"]
         self.session_id = await runtime.writer.run(
@@ -148,7 +150,7 @@ class Session:
         return ready
 
     async def _resume(self, data: object) -> None:
-        account = self._authenticate(data)
+        account = await self._authenticate(data)
         fields = data if isinstance(data, dict) else {}
         session_id, seq = str(fields.get("session_id") or ""), fields.get("seq")
         known = apps.gateway_session(self.runtime.db, session_id)

@@ -4,14 +4,17 @@ a miss makes that node follow the log and run the request again (api/misses.py).
 Node b here never hears of node a's appends (the FAULT_DEAF_TO_OTHERS fault), so it applies
 them only when it follows for a reason of its own: without the follow on a miss, every one
 of these requests would be refused."""
+import asyncio
+import json
 import os
 from collections.abc import Iterator
 
 import httpx
 import pytest
+from websockets.asyncio.client import connect
 
-from tests.maxchat.conftest import Human, bot_http
-from tests.maxchat.test_gateway import with_bot
+from tests.maxchat.conftest import Human, bot_http, gateway_url
+from tests.maxchat.test_gateway import gateway, synchronously, with_bot
 from tests.scaleout.conftest import Pair, client, logged, node
 from tests.servers import ROOT
 from tests.telegram.conftest import User, new_bot, new_user
@@ -73,6 +76,22 @@ def test_a_chat_made_on_one_node_is_found_by_the_other(deaf: Pair):
         assert user.texts() == ["hello from b"]
 
 
+def test_a_callback_delivered_by_one_node_is_answered_through_the_other(deaf: Pair):
+    with client(deaf.a) as on_a, client(deaf.b) as on_b:
+        bot, user = new_bot(on_a), new_user(on_a)
+        user.send(bot["fingerprint"], "menu?")
+        ok(telegram(on_b, bot, "getMe"))
+        keyboard = {"inline_keyboard": [[{"text": "Go", "callback_data": "go"}]]}
+        ok(telegram(on_a, bot, "sendMessage", chat_id=user.id, text="pick", reply_markup=keyboard))
+        shown, = user.wait_for(1, accept=lambda item: "message" in item)
+        assert user.press(shown["message"]["message_id"], "go")["ok"]  # through a
+        query = ok(telegram(on_a, bot, "getUpdates"))[-1]["callback_query"]
+        assert ok(telegram(on_b, bot, "answerCallbackQuery", callback_query_id=query["id"],
+                           text="Done")) is True
+        answer, = user.wait_for(1, accept=lambda item: "callback_answer" in item)
+        assert answer["callback_answer"]["text"] == "Done"
+
+
 def test_a_real_miss_is_still_refused_and_appends_nothing(deaf: Pair, tmp_path):
     with client(deaf.a) as on_a, client(deaf.b) as on_b:
         bot, user = new_bot(on_a), new_user(on_a)
@@ -129,3 +148,28 @@ def test_an_upload_to_a_chat_made_on_one_node_is_stored_whole_by_the_other(deaf:
         path = ok(telegram(on_b, bot, "getFile", file_id=sent["document"]["file_id"]))[
             "file_path"]
         assert on_b.get(f"/file/bot{token}/{path}").content == data
+
+
+@synchronously
+async def test_sockets_opened_on_one_node_with_a_token_made_on_the_other_are_accepted(deaf: Pair):
+    """A socket's token is checked before its first frame: no request runs again there, the
+    token is looked up again once the node has followed."""
+    with client(deaf.a) as on_a:
+        bot, user = new_bot(on_a), new_user(on_a)
+        user.send(bot["fingerprint"], "hello")
+    url = deaf.b.url.replace("http://", "ws://") + "/v1/ws"
+    async with connect(url, additional_headers={"Authorization": f"Bearer {user.token}"}) as ws:
+        with client(deaf.b) as on_b:
+            ok(telegram(on_b, bot, "sendMessage", chat_id=user.id, text="live from b"))
+        frame = json.loads(await asyncio.wait_for(ws.recv(), 15))
+        assert frame["message"]["text"] == "live from b"
+
+    owner = Human(deaf.a, "owner_sockets")
+    try:
+        home = owner.server("Sockets")
+        _, token = with_bot(owner, home)
+    finally:
+        owner.http.close()
+    async with gateway(gateway_url(deaf.b)) as socket:
+        ready = await socket.identify(token, beat=False)
+        assert [s["id"] for s in ready["d"]["servers"]] == [home["id"]]
