@@ -1,4 +1,5 @@
 """create_app(): the composition root. Picks the real clock, ids and persistence."""
+import asyncio
 import logging
 import sys
 from contextlib import asynccontextmanager
@@ -32,6 +33,7 @@ from api.params import describe
 from api.responses import JSON
 from api.runtime import Runtime
 from api.settings import Settings
+from api.stalls import Stalls
 from api.telegram import routes as telegram
 from domain.logstore import shown
 
@@ -91,6 +93,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI):
         runtime, new_admin_key = Runtime.start(settings)
+        stalls = Stalls(asyncio.get_running_loop(), settings.stall_warning).start()
         await runtime.return_in_flight()
         runtime.webhooks.start()
         runtime.retention.start()
@@ -104,6 +107,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
               file=sys.stdout, flush=True)
         yield
         await runtime.stop()
+        stalls.stop()
 
     app = Lean(title="Botbus", version="0.1.0", lifespan=lifespan, docs_url=None, redoc_url=None,
                   default_response_class=JSON,

@@ -80,6 +80,27 @@ def test_a_clock_that_repeats_account_numbers_never_stalls_delivery(started):
     assert replay(server.data, "verify").returncode == 0
 
 
+def test_a_disk_that_stops_answering_is_told_in_the_log_with_where_the_server_stands(started):
+    """The SQLite append runs on the event loop: while it hangs, nothing is served, and the
+    log says so, and where (api/stalls.py); then the request is answered as usual."""
+    server = started(FAULT_STALL_APPEND="2", BOTBUS_STALL_WARNING="0.5")
+    with client(server) as http:
+        bot, user = register_bot(http), register_user(http)
+        assert send(http, user, bot["fingerprint"], "stall the disk").json()["ok"]
+        assert poll(http, bot) == [(1, "stall the disk")]
+    deadline = time.monotonic() + 10  # the watch thread tells the end at its next look
+    while "the event loop runs again" not in server.log_text() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    lines = [json.loads(line) for line in server.log_text().splitlines()
+             if line.startswith("{")]
+    stalled, = [line for line in lines if line.get("logger") == "api.stalls"
+                and line["message"].startswith("the event loop is stalled")]
+    assert any("api/writer.py" in frame and frame.endswith(" _append")
+               for frame in stalled["where"]), stalled
+    again, = [line for line in lines if line.get("message") == "the event loop runs again"]
+    assert again["stalled_seconds"] >= 1
+
+
 def test_an_event_a_read_model_cannot_apply_is_loud_and_stalls_nothing(started):
     server = started(FAULT_POISON_TEXT="poison")
     with client(server) as http:

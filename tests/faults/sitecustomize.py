@@ -10,6 +10,7 @@ _FROZEN = os.environ.get("FAULT_FROZEN_CLOCK")  # account numbers from a clock t
 _POISON = os.environ.get("FAULT_POISON_TEXT")  # the updates read model cannot apply this text
 _SNAPSHOTS_FAIL = os.environ.get("FAULT_SNAPSHOTS_FAIL")  # every snapshot write fails
 _CONFIRM_LINGER = os.environ.get("FAULT_CONFIRM_LINGER")  # seconds a lazy command waits
+_STALL = os.environ.get("FAULT_STALL_APPEND")  # seconds an append of "stall the disk" hangs
 _DEAF = os.environ.get("FAULT_DEAF_TO_OTHERS")  # a node of a shared log never told of appends
 
 if _FROZEN:
@@ -72,3 +73,18 @@ if _DEAF:
         applies them only when it follows for a reason of its own."""
 
     api.follow.Following.appended_elsewhere = _deaf  # type: ignore[method-assign]
+
+if _STALL:
+    import time
+
+    import domain.recorder
+
+    _insert = domain.recorder.GroupRecorder.insert_events
+
+    def _stalling(self, stored_events, **kwargs):
+        """As a disk that stops answering holds an fsync: the caller waits, GIL released."""
+        if any(b"stall the disk" in event.state for event in stored_events):
+            time.sleep(float(_STALL))
+        return _insert(self, stored_events, **kwargs)
+
+    domain.recorder.GroupRecorder.insert_events = _stalling  # type: ignore[method-assign]
