@@ -75,7 +75,8 @@ def _message(db: Database, event: Message.Sent | Message.Edited | Message.Delete
     if item["content"].get("deleted"):
         return  # replayed after its delete: the delete's own dispatch tells it
     t = "MESSAGE_CREATE" if isinstance(event, Message.Sent) else "MESSAGE_UPDATE"
-    yield Dispatch(t, render.message(item, _user(db, item["sender_id"])), guild=server)
+    as_then = {**item, "content": event.content}  # a RESUME after an edit replays both as sent
+    yield Dispatch(t, render.message(as_then, _user(db, item["sender_id"])), guild=server)
 
 
 def _guild(db: Database, event: Guild.Change) -> Iterator[Dispatch]:

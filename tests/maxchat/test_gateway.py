@@ -379,6 +379,37 @@ async def test_resume_after_a_dropped_connection_replays_exactly_the_missed_even
             await bot.silent()
 
 
+@synchronously
+async def test_resume_replays_a_message_edited_since_as_it_was_sent_then_its_edit(
+        server, new_human):
+    """Each dispatch as it went out live: the MESSAGE_CREATE with the first content, then the
+    MESSAGE_UPDATE with the edit, not the current content twice."""
+    owner = new_human()
+    home = owner.server()
+    _, token = with_bot(owner, home)
+    channel = home["channels"][0]["id"]
+    async with gateway(gateway_url(server)) as watcher:
+        await watcher.identify(token)
+        async with gateway(gateway_url(server)) as bot:
+            session = (await bot.identify(token))["d"]["session_id"]
+            say(owner, home, "seen")
+            seq = (await bot.message("seen"))["s"]
+            await watcher.message("seen")
+            bot.drop()
+        draft = say(owner, home, "draft")
+        created = await watcher.message("draft")
+        edited = owner.http.patch(f"/api/servers/{home['id']}/channels/{channel}/messages/"
+                                  f"{draft['id']}", json={"content": "final"})
+        assert edited.status_code == 200, edited.text
+        updated = await watcher.frame()
+        assert (updated["t"], updated["d"]["content"]) == ("MESSAGE_UPDATE", "final")
+
+        async with gateway(gateway_url(server)) as bot:
+            replayed = await bot.resume(token, session, seq)
+        assert replayed[:-1] == [created, updated]
+        assert created["d"]["content"] == "draft"
+
+
 @pytest.mark.parametrize("halt", ["stop", "kill"], ids=["SIGTERM", "SIGKILL"])
 @synchronously
 async def test_resume_after_a_restart_replays_what_was_sent_before_it_and_not_seen(
