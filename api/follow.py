@@ -47,6 +47,7 @@ class Following(Settling):
         self._follow: asyncio.Handle | None = None
         self._follow_after_write = False
         self._after_write: list[asyncio.Future] = []
+        self._misses: asyncio.Future[bool] | None = None  # the follow the next misses share
 
     def catch_up(self) -> None:
         """Before serving: apply what an earlier run left unprojected (a crash between save
@@ -91,9 +92,17 @@ class Following(Settling):
         self.follow()
 
     async def followed_others(self) -> bool:
-        """On a shared log, follow it now: whether that applied anything (api/misses.py)."""
+        """On a shared log, follow it now: whether that applied anything (api/misses.py).
+        The misses met before a follow starts share it: a flood of unknown tokens costs one
+        read of the log per turn of the loop, not one per request."""
         if not self.shared or self._closed or self.failure is not None:
             return False
+        if self._misses is None:
+            self._misses = asyncio.ensure_future(self._follow_for_misses())
+        return await asyncio.shield(self._misses)
+
+    async def _follow_for_misses(self) -> bool:
+        self._misses = None  # started: a miss met from now on needs a follow of its own
         before = self.projector.position
         await self.caught_up()
         return self.projector.position > before

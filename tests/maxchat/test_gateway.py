@@ -345,6 +345,19 @@ async def test_missing_heartbeats_close_4009_not_before_1_4_intervals(server, ne
         await beating.message("still here")
 
 
+async def dropped(server: Server, owner: Human, home: dict, token: str,
+                  watcher: Gateway) -> tuple[str, int]:
+    """A session of the bot that saw "seen" (`watcher` too), then lost its connection: its id
+    and the `seq` it had seen, to RESUME from."""
+    async with gateway(gateway_url(server)) as bot:
+        session = (await bot.identify(token))["d"]["session_id"]
+        say(owner, home, "seen")
+        seq = (await bot.message("seen"))["s"]
+        await watcher.message("seen")
+        bot.drop()
+    return session, seq
+
+
 @synchronously
 async def test_resume_after_a_dropped_connection_replays_exactly_the_missed_events(
         server, new_human):
@@ -355,12 +368,7 @@ async def test_resume_after_a_dropped_connection_replays_exactly_the_missed_even
     _, token = with_bot(owner, home)
     async with gateway(gateway_url(server)) as watcher:
         await watcher.identify(token)  # the same bot, connected throughout: the original `s`
-        async with gateway(gateway_url(server)) as bot:
-            session = (await bot.identify(token))["d"]["session_id"]
-            say(owner, home, "seen")
-            seq = (await bot.message("seen"))["s"]
-            await watcher.message("seen")
-            bot.drop()
+        session, seq = await dropped(server, owner, home, token, watcher)
         originals = []
         for n in range(3):
             say(owner, home, f"missed {n}")
@@ -390,12 +398,7 @@ async def test_resume_replays_a_message_edited_since_as_it_was_sent_then_its_edi
     channel = home["channels"][0]["id"]
     async with gateway(gateway_url(server)) as watcher:
         await watcher.identify(token)
-        async with gateway(gateway_url(server)) as bot:
-            session = (await bot.identify(token))["d"]["session_id"]
-            say(owner, home, "seen")
-            seq = (await bot.message("seen"))["s"]
-            await watcher.message("seen")
-            bot.drop()
+        session, seq = await dropped(server, owner, home, token, watcher)
         draft = say(owner, home, "draft")
         created = await watcher.message("draft")
         edited = owner.http.patch(f"/api/servers/{home['id']}/channels/{channel}/messages/"

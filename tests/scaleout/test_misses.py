@@ -44,6 +44,16 @@ def ok(answer: httpx.Response) -> dict:
     return answer.json()["result"]
 
 
+def installed_on_a(deaf: Pair, name: str) -> tuple[dict, str]:
+    """A MaxChat server made on node a, with a bot installed: (the server, the bot's token)."""
+    owner = Human(deaf.a, f"owner_{name}")
+    try:
+        home = owner.server(name)
+        return home, with_bot(owner, home)[1]
+    finally:
+        owner.http.close()
+
+
 def test_a_token_issued_on_one_node_is_accepted_by_the_other_at_once(deaf: Pair):
     with client(deaf.a) as on_a, client(deaf.b) as on_b:
         bot = new_bot(on_a)
@@ -108,12 +118,7 @@ def test_a_real_miss_is_still_refused_and_appends_nothing(deaf: Pair, tmp_path):
 
 
 def test_a_maxchat_bot_installed_on_one_node_posts_through_the_other(deaf: Pair):
-    owner = Human(deaf.a, "owner_misses")
-    try:
-        home = owner.server("Misses")
-        _, token = with_bot(owner, home)
-    finally:
-        owner.http.close()
+    home, token = installed_on_a(deaf, "misses")
     with bot_http(deaf.b, token) as http:
         answer = http.post("/api/bot/messages/send", json={
             "serverId": home["id"], "channelId": home["channels"][0]["id"],
@@ -164,12 +169,7 @@ async def test_sockets_opened_on_one_node_with_a_token_made_on_the_other_are_acc
         frame = json.loads(await asyncio.wait_for(ws.recv(), 15))
         assert frame["message"]["text"] == "live from b"
 
-    owner = Human(deaf.a, "owner_sockets")
-    try:
-        home = owner.server("Sockets")
-        _, token = with_bot(owner, home)
-    finally:
-        owner.http.close()
+    home, token = installed_on_a(deaf, "sockets")
     async with gateway(gateway_url(deaf.b)) as socket:
         ready = await socket.identify(token, beat=False)
         assert [s["id"] for s in ready["d"]["servers"]] == [home["id"]]

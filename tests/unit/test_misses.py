@@ -8,6 +8,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from api import misses
+from api.follow import Following
 from api.lean import LeanRoute
 from api.telegram.errors import TelegramError, TelegramRoute, bad_request
 from domain.errors import conflict, invalid, not_found, unauthorized
@@ -86,3 +87,27 @@ def test_what_counts_as_a_miss():
     assert not telegram.missed(bad_request("message text is empty"), plain)
     assert not telegram.missed(TelegramError(404, "Not Found: method not found"), plain)
     assert telegram.missed(not_found("no such message"), plain)
+
+
+def test_the_misses_met_before_a_follow_starts_share_it():
+    """A flood of unknown tokens on a shared log reads the log once per turn of the loop."""
+    follower = Following.__new__(Following)  # only the follow's bookkeeping is exercised
+    follower.shared, follower._closed, follower.failure, follower._misses = True, False, None, None
+    follower.projector = SimpleNamespace(position=0)
+    follows: list[int] = []
+
+    async def caught_up() -> None:
+        follows.append(follower.projector.position)
+        follower.projector.position += 1  # another node's append, applied
+
+    follower.caught_up = caught_up  # type: ignore[method-assign]
+
+    async def main() -> tuple[list[bool], bool]:
+        flood = await asyncio.gather(*(follower.followed_others() for _ in range(50)))
+        return list(flood), await follower.followed_others()
+
+    flood, later = asyncio.run(main())
+    assert flood == [True] * 50 and later is True
+    assert follows == [0, 1]  # one follow for the flood, one for the miss after it started
+    follower.shared = False
+    assert asyncio.run(follower.followed_others()) is False and follows == [0, 1]
