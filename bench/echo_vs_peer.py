@@ -190,6 +190,11 @@ def report(results: dict, errors: list[str], levels: list[int], args) -> None:
     print(f"targets: {targets}")
     if met:
         print("met (rate and p99): " + ", ".join(met))
+    paired = [f"{n}: " + ", ".join(f"{b['rate'] / p['rate']:.2f}×" for b, p in zip(
+        results[("Botbus", n)], results[("peer", n)], strict=False))
+              for n in levels if ("Botbus", n) in results and ("peer", n) in results]
+    if paired:  # each round's pair ran back to back: the box's drift between rounds shows here
+        print(f"Botbus ÷ peer, round by round: {'; '.join(paired)}")
     for side in ("Botbus", "peer"):
         per_round = [f"{n}: " + ", ".join(f"{row['rate']:,.0f}" for row in results[(side, n)])
                      for n in levels if (side, n) in results]
