@@ -5,95 +5,18 @@ the user's request, retried with backoff, in order per chat, each attempt an eve
 and still pending after a restart. A bot's own messages, and messages sent while no webhook
 was set, are never pushed. The receiver is a real local HTTP server, as in
 tests/telegram/test_webhooks.py."""
-import json
 import secrets
 import threading
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import httpx
 import pytest
 
 from tests.botyard.conftest import ADMIN_KEY, start_server
-from tests.servers import free_port, replay_log
-
-
-@dataclass
-class Hit:
-    """One POST the receiver got: when, the raw body and its headers."""
-
-    at: float
-    path: str
-    headers: dict[str, str]
-    raw: bytes
-
-    @property
-    def body(self) -> dict:
-        return json.loads(self.raw)
-
-    @property
-    def delivery(self) -> str | None:
-        return self.headers.get("x-botbus-delivery")
-
-
-class Receiver:
-    """A webhook receiver on its own thread. It answers `answers` (status codes) in turn, then
-    `otherwise`; while `gate` is set to an unset Event, each request waits for it (at most
-    `hold` s)."""
-
-    def __init__(self, answers: list[int] | None = None) -> None:
-        self.port, self.answers, self.hits = free_port(), list(answers or ()), []
-        self.arrived: list[float] = []  # a request's start, before any hold
-        self.otherwise = 200
-        self.gate: threading.Event | None = None
-        self.hold = 3.0
-        self._server: ThreadingHTTPServer | None = None
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}/hook"
-
-    def __enter__(self) -> "Receiver":
-        receiver = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # noqa: N802 - http.server's name
-                receiver.arrived.append(time.monotonic())
-                raw = self.rfile.read(int(self.headers["Content-Length"]))
-                if receiver.gate is not None:
-                    receiver.gate.wait(receiver.hold)
-                status = receiver.answers.pop(0) if receiver.answers else receiver.otherwise
-                headers = {name.lower(): value for name, value in self.headers.items()}
-                receiver.hits.append(Hit(time.monotonic(), self.path, headers, raw))
-                self.send_response(status)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-
-            def log_message(self, *args: object) -> None:
-                pass
-
-        self._server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
-        threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
-                         daemon=True).start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        assert self._server is not None
-        if self.gate is not None:
-            self.gate.set()
-        self._server.shutdown()
-        self._server.server_close()
-
-    def wait(self, count: int, timeout: float = 15.0) -> list[Hit]:
-        """The first `count` answered requests, polled with a deadline."""
-        deadline = time.monotonic() + timeout
-        while len(self.hits) < count and time.monotonic() < deadline:
-            time.sleep(0.02)
-        assert len(self.hits) >= count, [hit.body for hit in self.hits]
-        return self.hits[:count]
+from tests.receivers import Hit, Receiver
+from tests.servers import replay_log
 
 
 class Party:
@@ -157,7 +80,7 @@ def attempts_for(data: Path, url: str) -> list[tuple[str, int, int]]:
 
 def test_a_users_message_is_posted_as_the_prepared_message_with_the_secret(party):
     """Body = the 201's JSON exactly; the secret verbatim as Authorization, no scheme."""
-    with Receiver() as receiver:
+    with Receiver(path="/hook") as receiver:
         shown = party.set_webhook(receiver.url, "s3")
         assert shown.status_code == 200
         assert shown.json() == {"botId": party.bot_id, "url": receiver.url, "secret": "s3"}
@@ -176,7 +99,7 @@ def test_attachments_reach_the_webhook_as_file_objects(party):
     uploaded = party.user.post("/v1/client-api/files",
                                files=[("file", ("dot.png", b"\x89PNG tiny", "image/png"))])
     assert uploaded.status_code == 200, uploaded.text
-    with Receiver() as receiver:
+    with Receiver(path="/hook") as receiver:
         party.set_webhook(receiver.url, "s3")
         sent = party.send("see attached", attachmentIds=[uploaded.json()[0]["id"]])
         [hit] = receiver.wait(1)
@@ -185,7 +108,7 @@ def test_attachments_reach_the_webhook_as_file_objects(party):
 
 
 def test_without_a_secret_there_is_no_authorization_header(party):
-    with Receiver() as receiver:
+    with Receiver(path="/hook") as receiver:
         shown = party.set_webhook(receiver.url)
         assert shown.json() == {"botId": party.bot_id, "url": receiver.url}  # omitempty
         sent = party.send("no secret")
@@ -196,7 +119,7 @@ def test_without_a_secret_there_is_no_authorization_header(party):
 
 def test_the_user_is_answered_without_waiting_for_the_receiver(party):
     """Decision 6: the original posts inside the request; here the 201 comes first."""
-    with Receiver() as receiver:
+    with Receiver(path="/hook") as receiver:
         receiver.gate, receiver.hold = threading.Event(), 2.0
         party.set_webhook(receiver.url, "s3")
         started = time.monotonic()
@@ -210,7 +133,7 @@ def test_the_user_is_answered_without_waiting_for_the_receiver(party):
 
 
 def test_a_bots_own_message_never_triggers_the_webhook(party):
-    with Receiver() as receiver:
+    with Receiver(path="/hook") as receiver:
         party.set_webhook(receiver.url, "s3")
         own = party.bot.post("/v1/bot-api/chat/message",
                              json={"chatId": party.chat_id, "body": "from the bot"})
@@ -224,7 +147,7 @@ def test_a_bots_own_message_never_triggers_the_webhook(party):
 
 def test_messages_sent_before_the_webhook_was_set_are_not_delivered_later(party):
     before = party.send("while no webhook was set")
-    with Receiver() as receiver:
+    with Receiver(path="/hook") as receiver:
         party.set_webhook(receiver.url, "s3")
         after = party.send("after the webhook was set")
         [hit] = receiver.wait(1)
@@ -236,7 +159,7 @@ def test_messages_sent_before_the_webhook_was_set_are_not_delivered_later(party)
 
 
 def test_a_deleted_webhook_gets_no_later_messages(party):
-    with Receiver() as receiver:
+    with Receiver(path="/hook") as receiver:
         party.set_webhook(receiver.url, "s3")
         first = party.send("delivered")
         receiver.wait(1)
@@ -255,7 +178,7 @@ def test_a_deleted_webhook_gets_no_later_messages(party):
 def test_messages_of_one_chat_arrive_in_order_even_across_a_retry(party):
     """The second message's first attempt fails; the later ones wait for it."""
     other_chat = party.open_chat()
-    with Receiver([200, 500]) as receiver:
+    with Receiver([200, 500], path="/hook") as receiver:
         party.set_webhook(receiver.url, "s3")
         sent = [party.send(f"message {n}") for n in range(5)]
         hits = receiver.wait(6)
@@ -274,7 +197,7 @@ def test_a_failing_receiver_is_retried_with_backoff_and_every_attempt_is_logged(
     server = start_server(tmp_path / "data")
     try:
         party = Party(server.url)
-        with Receiver([500, 500]) as receiver:
+        with Receiver([500, 500], path="/hook") as receiver:
             party.set_webhook(receiver.url, "s3")
             sent = party.send("try, try again")
             first, again, third = receiver.wait(3, timeout=15)
@@ -301,7 +224,7 @@ def test_a_failing_receiver_is_retried_with_backoff_and_every_attempt_is_logged(
 def test_a_pending_webhook_is_delivered_after_a_restart(tmp_path, receiver_state: str):
     """Sent while the receiver is down (nothing listens) or refusing (answers 503); the server
     stops, the receiver answers 200, the server starts on the same data: the message arrives."""
-    server, receiver = start_server(tmp_path / "data"), Receiver()
+    server, receiver = start_server(tmp_path / "data"), Receiver(path="/hook")
     refusing = receiver_state == "refusing"
     try:
         party = Party(server.url)

@@ -77,9 +77,9 @@ def test_a_webhook_is_delivered_once_by_one_node_and_taken_over_when_it_is_kille
                 assert "last_error_message" not in info, info
 
         hits = list(receiver.hits)
-        assert {(path, headers.get("X-Telegram-Bot-Api-Secret-Token"))
-                for _, path, headers, _ in hits} == {("/hook", SECRET)}
-        updates = [update for *_, update in hits]
+        assert {(hit.path, hit.headers.get("x-telegram-bot-api-secret-token"))
+                for hit in hits} == {("/hook", SECRET)}
+        updates = [hit.body for hit in hits]
         ids = [u["update_id"] for u in updates]
         assert len(ids) == len(set(ids)) == 1 + len(both_up) + len(after), sorted(ids)
         texts = [u["message"]["text"] for u in updates]

@@ -120,13 +120,13 @@ def test_a_500_is_retried_in_order_and_delivered_once_more(server, http):
         assert until(lambda: info(http, token), lambda i: not i["pending_update_count"])
         time.sleep(1.5)  # and nothing more comes
         assert len(receiver.hits) == 3
-    assert again[0] - first[0] >= 0.9  # backoff: 1 s
-    assert first[3] == again[3] and first[3]["message"]["text"] == "one"  # same update_id
-    assert second[3]["message"]["text"] == "two"  # after "one" was delivered, never before
-    for _, path, headers, _ in receiver.hits:
-        assert path == "/hook" and headers["Content-Type"] == "application/json"
-        assert headers["X-Telegram-Bot-Api-Secret-Token"] == "s3cr3t_-"
-    one, two = first[3]["update_id"], second[3]["update_id"]
+    assert again.at - first.at >= 0.9  # backoff: 1 s
+    assert first.body == again.body and first.body["message"]["text"] == "one"  # same update_id
+    assert second.body["message"]["text"] == "two"  # after "one" was delivered, never before
+    for hit in receiver.hits:
+        assert hit.path == "/hook" and hit.headers["content-type"] == "application/json"
+        assert hit.headers["x-telegram-bot-api-secret-token"] == "s3cr3t_-"
+    one, two = first.body["update_id"], second.body["update_id"]
     assert deliveries(server, bot["fingerprint"]) == [
         ("Webhook.DeliveryFailed", one, 1, "Wrong response from the webhook: 500 Internal "
          "Server Error"), ("Webhook.Delivered", one, 2, 200), ("Webhook.Delivered", two, 1, 200)]
@@ -142,7 +142,7 @@ def test_retry_after_is_honoured(server, http):
         assert until(lambda: info(http, token), lambda i: "last_error_message" in i)[
             "last_error_message"] == "Wrong response from the webhook: 429 Too Many Requests"
         first, again = receiver.wait(2, timeout=10)
-    assert again[0] - first[0] >= 2.9 and first[3] == again[3]  # not the 1 s backoff
+    assert again.at - first.at >= 2.9 and first.body == again.body  # not the 1 s backoff
 
 
 def test_a_redirect_is_not_followed_and_is_the_last_error(server, http):
@@ -157,13 +157,13 @@ def test_a_redirect_is_not_followed_and_is_the_last_error(server, http):
             "Wrong response from the webhook: 307 Temporary Redirect"
         assert state["pending_update_count"] == 1
         time.sleep(1.5)  # a retry or two: to /hook again, never to /followed
-        assert {path for _, path, _, _ in receiver.hits} == {"/hook"}
+        assert {hit.path for hit in receiver.hits} == {"/hook"}
         assert info(http, token)["pending_update_count"] == 1
         receiver.answers = []
         call(http, token, "setWebhook", url=f"{receiver.url}/followed")  # the bot's own fix
         until(lambda: info(http, token), lambda i: not i["pending_update_count"])
-    assert receiver.hits[-1][1] == "/followed"
-    assert receiver.hits[-1][3]["message"]["text"] == "where to?"
+    assert receiver.hits[-1].path == "/followed"
+    assert receiver.hits[-1].body["message"]["text"] == "where to?"
 
 
 def test_get_updates_while_a_webhook_is_set_is_409(server, http):
@@ -197,14 +197,14 @@ def test_a_pending_update_is_delivered_once_after_a_restart(tmp_path):
         assert server.stop() == 0
         server.start()
         with receiver, httpx.Client(base_url=server.url, timeout=15) as client:
-            [(_, path, _, update)] = receiver.wait(1, timeout=20)
-            assert update["message"]["text"] == "sent while the receiver was down"
+            [hit] = receiver.wait(1, timeout=20)
+            assert hit.body["message"]["text"] == "sent while the receiver was down"
             until(lambda: info(client, token), lambda i: not i["pending_update_count"])
             time.sleep(1.5)  # and only once
             assert len(receiver.hits) == 1
             assert info(client, token)["url"] == f"{receiver.url}/hook"
         records = deliveries(server, bot["fingerprint"])
-        assert records[-1] == ("Webhook.Delivered", update["update_id"], len(records), 200)
+        assert records[-1] == ("Webhook.Delivered", hit.body["update_id"], len(records), 200)
         assert {kind for kind, *_ in records[:-1]} == {"Webhook.DeliveryFailed"}
     finally:
         server.stop()
