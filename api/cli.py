@@ -24,13 +24,15 @@ def main(argv: list[str] | None = None) -> int:
                        help="the event log in PostgreSQL (postgresql://user@host:port/db),"
                             " shared by every node; default $BOTBUS_LOG_URL, else SQLite"
                             " in the data directory")
+    serve.add_argument("--files", type=Path, help="the file store's folder; default"
+                       " $BOTBUS_FILES or <data>/files (one folder every node mounts)")
     serve.add_argument("--log-level", type=str.lower, choices=LOG_LEVELS,
                        help="default $BOTBUS_LOG_LEVEL or warning")
     commands.add_parser("replay", help="audit the log, rebuild or verify projections",
                         add_help=False)
     args = parser.parse_args(argv)
     settings = Settings()
-    for name in ("host", "port", "data", "log_url", "log_level"):
+    for name in ("host", "port", "data", "files", "log_url", "log_level"):
         if getattr(args, name) is not None:
             setattr(settings, name, getattr(args, name))
     return serve_forever(settings)

@@ -1,5 +1,6 @@
-"""The file store: uploaded bytes under `<data>/files/`, one file per ULID (the layout is
-projections/files.blob_path, shared with `replay verify`). Bytes are written to a temporary
+"""The file store: uploaded bytes in one folder (`<data>/files/`, or `--files`, which every
+node of a shared log mounts), one file per ULID (the layout is projections/files.blob_path,
+shared with `replay verify`). Bytes are written to a temporary
 name, synced and renamed before their File.Stored event is recorded, so the log never names
 a file the store lacks; a command that fails removes what it wrote."""
 import asyncio
@@ -25,13 +26,13 @@ class TooLarge(Exception):
 
 
 class FileStore:
-    def __init__(self, data_dir: Path, max_bytes: int) -> None:
-        self.data_dir, self.max_bytes = Path(data_dir), max_bytes
+    def __init__(self, folder: Path, max_bytes: int) -> None:
+        self.folder, self.max_bytes = Path(folder), max_bytes
 
     async def put(self, file_id: str, source: BinaryIO | bytes, name: str,
                   mime_type: str) -> Blob:
         """Writes off the event loop (a large upload must not stall other requests)."""
-        path = blob_path(self.data_dir, file_id)
+        path = blob_path(self.folder, file_id)
         if path is None:
             raise invalid("bad file id")
         size, sha256 = await asyncio.to_thread(self._write, source, path)
@@ -72,12 +73,12 @@ class FileStore:
         return size, digest.hexdigest()
 
     def discard(self, file_id: str) -> None:
-        path = blob_path(self.data_dir, file_id)
+        path = blob_path(self.folder, file_id)
         if path is not None:
             path.unlink(missing_ok=True)
 
     def path(self, file_id: str) -> Path | None:
-        path = blob_path(self.data_dir, file_id)
+        path = blob_path(self.folder, file_id)
         return path if path is not None and path.is_file() else None
 
 

@@ -31,6 +31,7 @@ from domain.recorder import GroupRecorder
 from projections import directory, updates
 from projections.checkpoints import Checkpoints
 from projections.db import PROJECTIONS_FILE, discard_if_foreign, lock_data_dir, open_projections
+from projections.files import store_dir
 from projections.projector import Applied, Projector
 
 if TYPE_CHECKING:
@@ -120,7 +121,8 @@ class Runtime:
         app.ids.observe(directory.highest_number(db))
         writer.start()
         runtime = cls(app, writer, db, waiters, sockets, secrets, lock, callers, Taken(), Polls(),
-                      FileStore(data, settings.max_upload_bytes), checkpoints,
+                      FileStore(store_dir(data, settings.files), settings.max_upload_bytes),
+                      checkpoints,
                       RateLimits(settings.telegram_rate_limit,
                                  settings.telegram_chat_rate_limit), node=node)
         runtime.webhooks = Deliveries(runtime, settings.webhook_gone_after)

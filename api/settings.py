@@ -33,6 +33,9 @@ class Settings:
         default_factory=lambda: float(os.environ.get("BOTBUS_WEBHOOK_GONE_AFTER") or GONE_AFTER))
     ack_timeout: float = field(
         default_factory=lambda: float(os.environ.get("BOTBUS_ACK_TIMEOUT") or 30))
+    files: Path | None = field(  # the file store's folder; unset: <data>/files
+        default_factory=lambda: Path(os.environ["BOTBUS_FILES"]) if os.environ.get(
+            "BOTBUS_FILES") else None)
     stall_warning: float = field(  # seconds the event loop may stand before a warning; 0: off
         default_factory=lambda: float(os.environ.get("BOTBUS_STALL_WARNING") or 5))
     forwarded_allow_ips: str = field(  # behind a proxy: whose X-Forwarded-* headers to trust

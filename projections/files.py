@@ -19,11 +19,17 @@ STORE = "files"
 _FILE_ID = re.compile(r"^[0-9A-HJKMNP-TV-Z]{26}$", re.IGNORECASE)
 
 
-def blob_path(data_dir: Path, file_id: str) -> Path | None:
-    """Where a file's bytes are; None for anything that is not a file id."""
+def store_dir(data: Path, files: Path | None = None) -> Path:
+    """The file store's folder: `files` if given (one folder the nodes of a shared log all
+    mount), else `<data>/files`."""
+    return Path(files) if files is not None else Path(data) / STORE
+
+
+def blob_path(store: Path, file_id: str) -> Path | None:
+    """Where a file's bytes are in the store's folder; None for anything not a file id."""
     if not _FILE_ID.match(file_id):
         return None
-    return Path(data_dir) / STORE / file_id[-2:] / file_id
+    return Path(store) / file_id[-2:] / file_id
 
 
 def create(db: Database) -> None:

@@ -19,6 +19,11 @@ from projections.projector import tracked_positions
 from replay import audit, importer, rebuild, transfer
 
 
+def _files_default() -> Path | None:
+    folder = os.environ.get("BOTBUS_FILES")
+    return Path(folder) if folder else None
+
+
 def parser() -> argparse.ArgumentParser:
     root = argparse.ArgumentParser(prog="botbus replay",
                                    description="Audit the event log and rebuild projections.")
@@ -30,6 +35,8 @@ def parser() -> argparse.ArgumentParser:
                       default=os.environ.get("BOTBUS_LOG_URL", ""),
                       help="the event log in PostgreSQL (postgresql://user@host:port/db);"
                            " default $BOTBUS_LOG_URL, else SQLite in the data directory")
+    data.add_argument("--files", type=Path, default=_files_default(),
+                      help="the file store's folder (default $BOTBUS_FILES or <data>/files)")
     verbs = root.add_subparsers(dest="verb", required=True)
     log = verbs.add_parser("log", parents=[data], help="print events as JSON lines")
     log.add_argument("--type", action="append", default=[], help="e.g. Message.Sent (repeatable)")
@@ -142,7 +149,7 @@ def run_verify(app: Botbus, args) -> int:
     if not (args.data / PROJECTIONS_FILE).exists():
         print("botbus replay: no projections.db to verify", file=sys.stderr)
         return 1
-    differences = rebuild.verify(app.recorder, app.mapper, args.data)
+    differences = rebuild.verify(app.recorder, app.mapper, args.data, files=args.files)
     for line in differences:
         print(line)
     if differences:

@@ -11,10 +11,10 @@ from projections import files
 CHUNK = 1 << 20
 
 
-def differences(db: Database, data: Path) -> list[str]:
+def differences(db: Database, store: Path) -> list[str]:
     out = []
     for found in files.every(db):
-        path = files.blob_path(data, found["id"])
+        path = files.blob_path(store, found["id"])
         if path is None or not path.is_file():
             out.append(f"files: {found['id']} is named by the log but missing from the store")
             continue

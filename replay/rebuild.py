@@ -19,6 +19,7 @@ from tqdm import tqdm
 
 from projections import READ_MODELS
 from projections.db import PROJECTIONS_FILE, open_projections
+from projections.files import store_dir
 from projections.projector import Projector, track, tracked_positions
 from replay import filecheck
 
@@ -97,7 +98,7 @@ def _replace_tables(db: Database, tables: Sequence[str]) -> None:
 
 
 def verify(recorder: ApplicationRecorder, mapper: Mapper, data: Path,
-           progress: bool = False) -> list[str]:
+           progress: bool = False, files: Path | None = None) -> list[str]:
     """Differences between the live projections and a rebuild up to their tracked positions,
     and between the file store and what the log says of its files."""
     live = open_projections(data / PROJECTIONS_FILE)
@@ -115,7 +116,7 @@ def verify(recorder: ApplicationRecorder, mapper: Mapper, data: Path,
                     for table in model.TABLES:
                         differences += _compare(table, live, rebuilt)
                 rebuilt.close()
-        differences += filecheck.differences(live, data)
+        differences += filecheck.differences(live, store_dir(data, files))
     finally:
         live.conn.rollback()
         live.close()
