@@ -92,8 +92,7 @@ class LeanRoute(APIRoute):
         request = Request(scope, receive, send)
         response, missed = await self._run(request)
         if missed and await misses.behind(request):  # only ever on a shared log
-            await misses.rewind(request)
-            response, _ = await self._run(request)
+            response, _ = await self._run(request)  # its body and form kept on the request
         return response
 
     async def _run(self, request: Request) -> tuple[Response, bool]:

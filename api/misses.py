@@ -13,14 +13,15 @@ Only a request that submitted no command runs again: one already recorded must n
 recorded twice (a failed command records nothing, but is not told apart here). Misses are
 found before commands run (callers, chats, messages are looked up first), so this loses
 nothing in practice. A socket (featherChat's `/v1/ws`, MaxChat's gateway) looks its token up
-again instead (`found`). Alone on its log (SQLite), a node has applied everything it
-answered for: a miss is a miss, and nothing here runs.
+again instead (`found`). The second run reads the body and form the first kept on the
+request; the file store reads an upload from its start (api/filestore.py). Alone on its log
+(SQLite), a node has applied everything it answered for: a miss is a miss, and nothing here
+runs.
 """
 from collections.abc import Callable
 from contextvars import ContextVar
 from typing import Any, TypeVar
 
-from starlette.datastructures import UploadFile
 from starlette.requests import Request
 
 T = TypeVar("T")
@@ -39,16 +40,6 @@ async def behind(request: Request) -> bool:
         return False
     runtime = getattr(request.app.state, "runtime", None)
     return runtime is not None and await runtime.writer.followed_others()
-
-
-async def rewind(request: Request) -> None:
-    """Files the first run read from the form (its body and form are kept on the request), at
-    their start again for the second."""
-    form = getattr(request, "_form", None)
-    if form is not None:
-        for _, value in form.multi_items():
-            if isinstance(value, UploadFile):
-                await value.seek(0)
 
 
 async def found(runtime: Any, look: Callable[[], T | None]) -> T | None:

@@ -8,10 +8,13 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from api import misses
+from api.filestore import FileStore
 from api.follow import Following
 from api.lean import LeanRoute
 from api.telegram.errors import TelegramError, TelegramRoute, bad_request
 from domain.errors import conflict, invalid, not_found, unauthorized
+
+FILE_ID = "01JD0000000000000000000000"
 
 
 class Writer:
@@ -48,7 +51,9 @@ def test_without_a_runtime_nothing_is_behind():
     assert asyncio.run(misses.behind(bare)) is False  # type: ignore[arg-type]
 
 
-def test_a_form_file_read_by_the_first_run_is_read_whole_by_the_second():
+def test_a_form_file_read_by_the_first_run_is_stored_whole_by_the_second(tmp_path):
+    """The second run reads the form the first kept on the request, and the file store reads
+    an upload from its start, wherever the first run left it."""
     body = (b"--b\r\nContent-Disposition: form-data; name=\"chat_id\"\r\n\r\n7\r\n"
             b"--b\r\nContent-Disposition: form-data; name=\"document\"; filename=\"a.bin\"\r\n"
             b"Content-Type: application/octet-stream\r\n\r\n" + b"x" * 5000 + b"\r\n--b--\r\n")
@@ -56,17 +61,19 @@ def test_a_form_file_read_by_the_first_run_is_read_whole_by_the_second():
     async def receive() -> dict:
         return {"type": "http.request", "body": body, "more_body": False}
 
-    async def main() -> tuple[bytes, bytes]:
+    async def main() -> tuple[bytes, int, bytes]:
         request = Request({"type": "http", "method": "POST", "query_string": b"", "headers": [
             (b"content-type", b"multipart/form-data; boundary=b")]}, receive)
-        upload = (await request.form())["document"]
-        first = await upload.read()  # type: ignore[union-attr]
-        await misses.rewind(request)
-        second = await (await request.form())["document"].read()  # type: ignore[union-attr]
+        first = await (await request.form())["document"].read()  # type: ignore[union-attr]
+        again = (await request.form())["document"]  # the second run's form: the same one
+        store = FileStore(tmp_path, 1 << 20)
+        blob = await store.take(FILE_ID, again, "file")  # type: ignore[arg-type]
         await request.close()
-        return first, second
+        path = store.path(FILE_ID)
+        assert path is not None
+        return first, blob.size, path.read_bytes()
 
-    assert asyncio.run(main()) == (b"x" * 5000, b"x" * 5000)
+    assert asyncio.run(main()) == (b"x" * 5000, 5000, b"x" * 5000)
 
 
 def test_what_counts_as_a_miss():
