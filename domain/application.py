@@ -17,6 +17,7 @@ from eventsourcing.persistence import Notification, Recording, StoredEvent, Tran
 from domain.accounts import ALIAS_TAKEN, FINGERPRINT_TAKEN
 from domain.apps import AppCommands
 from domain.botyard import BotyardCommands
+from domain.channel_messages import ChannelMessageCommands
 from domain.chats import ChatCommands
 from domain.clock import Clock, utc_now
 from domain.files import FileCommands
@@ -51,11 +52,11 @@ def _logged(write: Callable[[], object], positions: Sequence[int]) -> None:
         log.exception("snapshot failed", extra={"positions": list(positions)})
 
 
-class Botbus(BotyardCommands, AppCommands, HumanCommands, ChatCommands, FileCommands,
-             WebhookCommands, Application):
+class Botbus(BotyardCommands, AppCommands, ChannelMessageCommands, HumanCommands, ChatCommands,
+             FileCommands, WebhookCommands, Application):
     """Accounts and profiles come with BotyardCommands, AppCommands (MaxChat's, with its
-    servers) and HumanCommands, messaging with ChatCommands: each dialect's commands build on
-    the shared ones."""
+    servers and their channels' messages) and HumanCommands, messaging with ChatCommands:
+    each dialect's commands build on the shared ones."""
 
     name = "botbus"
     snapshotting_intervals: ClassVar = {UpdateQueue: 100, Webhook: 100, Guild: 100}

@@ -87,8 +87,10 @@ class AppCommands(AccountCommands, ServerCommands):
                                     if permissions is None else permissions)
         if not guild.may(installer, "administrator"):
             raise forbidden("only the server owner or an administrator can install an app")
-        if app.app_id in guild.installs:
-            return False
+        if app.app_id in guild.installs and app.bot_id in guild.members:
+            return False  # (an older snapshot may list the app of a bot since kicked)
+        if app.bot_id in guild.bans:
+            raise forbidden("the app's bot is banned from this server")
         now, role_id = self.clock(), snowflake(self.ids)
         guild.record(Guild.RoleCreated, now, role_id=role_id, name=app.name, color=0,
                      permissions=granted, position=len(guild.roles))

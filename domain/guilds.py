@@ -95,6 +95,9 @@ class Guild(Aggregate):
 
         def apply(self, guild: "Guild") -> None:
             guild.members.pop(self.user_id, None)
+            for app_id, bot_id in list(guild.installs.items()):  # a bot kicked or banned:
+                if bot_id == self.user_id:  # its app is installed no more
+                    del guild.installs[app_id]
 
     class MemberBanned(Change):
         user_id: str

@@ -1,19 +1,18 @@
 """MaxChat's server commands, for humans and bots alike: each checks in decision 4's order
 (the server exists → the actor is in it (a bot: installed) → the other ids exist → the
-permission), then records events on the server's one aggregate. Channel messages are
-`Message`s of the one message path (`chat` = the channel, `to` empty: nobody's queue)."""
-from datetime import datetime
-from typing import Any
+permission), then records events on the server's one aggregate. Nobody acts above their rank:
+no permission granted that the actor lacks, the owner untouchable, an administrator touched
+only by another."""
 
 from domain.clock import Clock, millis
 from domain.errors import forbidden, invalid, not_found
 from domain.guilds import EVERYONE, PERMISSIONS, Guild, guild_aggregate_id
 from domain.ids import Ids
-from domain.messages import Message
 from domain.unit import Unit
 
 NOT_INSTALLED = "bot is not installed in this server"
 OWNER = "cannot act on the server owner"
+ADMINISTRATOR = "cannot act on an administrator"
 
 
 def snowflake(ids: Ids) -> str:
@@ -72,6 +71,25 @@ class ServerCommands:
             raise forbidden(f"missing permission: {permission}")
 
     @staticmethod
+    def grantable(guild: Guild, actor: str, permissions: list[str]) -> None:
+        """Nobody hands out, or takes back, a permission they lack: otherwise `manage_roles`
+        alone would let a member (or an installed bot) make itself an administrator."""
+        lacking = [p for p in permissions if not guild.may(actor, p)]
+        if lacking:
+            raise forbidden(f"the role carries a permission you do not have: {lacking[0]}")
+
+    @staticmethod
+    def outranks(guild: Guild, actor: str, user_id: str) -> None:
+        """Acting on another member: never on the owner, and on an administrator only as one
+        (Discord's role hierarchy, reduced to the two ranks MaxChat has)."""
+        if user_id == actor:
+            return
+        if user_id == guild.owner_id:
+            raise forbidden(OWNER)
+        if guild.may(user_id, "administrator") and not guild.may(actor, "administrator"):
+            raise forbidden(ADMINISTRATOR)
+
+    @staticmethod
     def channel(guild: Guild, channel_id: str) -> dict:
         found = guild.channels.get(channel_id)
         if found is None:
@@ -118,6 +136,7 @@ class ServerCommands:
                     permissions: list[str]) -> str:
         name, permissions = check_name(name, "role name"), check_permissions(permissions)
         self.allowed(guild, actor, "manage_roles")
+        self.grantable(guild, actor, permissions)
         role_id = snowflake(self.ids)
         guild.record(Guild.RoleCreated, self.clock(), role_id=role_id, name=name, color=color,
                      permissions=permissions, position=len(guild.roles))
@@ -129,6 +148,8 @@ class ServerCommands:
         if role_id not in guild.roles or role_id == guild.everyone_role_id:
             raise not_found("role not found")
         self.allowed(guild, actor, "manage_roles")
+        self.grantable(guild, actor, guild.roles[role_id]["permissions"])
+        self.outranks(guild, actor, user_id)
         roles = [r for r in member["roles"] if r != role_id] + ([role_id] if add else [])
         if roles != member["roles"]:
             guild.record(Guild.MemberUpdated, self.clock(), user_id=user_id,
@@ -141,8 +162,7 @@ class ServerCommands:
             raise invalid("nick must be at most 32 characters")
         if user_id != actor:  # one's own nickname is one's own to choose
             self.allowed(guild, actor, "manage_nicknames")
-        if user_id == guild.owner_id and actor != user_id:
-            raise forbidden(OWNER)
+        self.outranks(guild, actor, user_id)
         guild.record(Guild.MemberUpdated, self.clock(), user_id=user_id, nick=nick or None,
                      role_ids=member["roles"])
 
@@ -158,8 +178,9 @@ class ServerCommands:
                 raise invalid("the owner cannot leave the server")
         else:
             self.allowed(guild, actor, "kick_members" if why == "kick" else "ban_members")
-            if user_id == guild.owner_id:
+            if user_id == guild.owner_id:  # the owner included: a server always has one
                 raise forbidden(OWNER)
+            self.outranks(guild, actor, user_id)
         now = self.clock()
         if user_id in guild.members:
             guild.record(Guild.MemberLeft, now, user_id=user_id, why=why, by=actor, reason=reason)
@@ -199,44 +220,3 @@ class ServerCommands:
             raise forbidden("you are banned from this server")
         guild.record(Guild.MemberJoined, now, user_id=user_id, via=code)
         return True
-
-    def send_to_channel(self, unit: Unit, guild: Guild, actor: str, channel_id: str,
-                        content: str) -> tuple[Any, datetime]:
-        check_content(content)
-        self.channel(guild, channel_id)
-        now, message_id = self.clock(), self.ids.ulid_uuid()
-        unit.add(Message._create(Message.Sent, id=message_id, sender_id=actor, to="",
-                                 content={"text": content, "server": guild.guild_id},
-                                 delivered=False, timestamp=now, chat=channel_id))
-        return message_id, now
-
-    def edit_in_channel(self, unit: Unit, guild: Guild, actor: str, channel_id: str,
-                        message_id: Any, content: str) -> Message:
-        check_content(content)
-        message = self._channel_message(unit, guild, channel_id, message_id)
-        if message.sender_id != actor:
-            raise forbidden("you can only edit your own messages")
-        now = self.clock()
-        message.edit({**message.content, "text": content, "edited_ms": millis(now)},
-                     timestamp=now)
-        return message
-
-    def delete_in_channel(self, unit: Unit, guild: Guild, actor: str, channel_id: str,
-                          message_id: Any) -> None:
-        message = self._channel_message(unit, guild, channel_id, message_id)
-        if message.sender_id != actor:
-            self.allowed(guild, actor, "manage_messages")
-        message.delete(actor, timestamp=self.clock())
-
-    def _channel_message(self, unit: Unit, guild: Guild, channel_id: str,
-                         message_id: Any) -> Message:
-        self.channel(guild, channel_id)
-        message = unit.get(message_id) if message_id is not None else None
-        if not isinstance(message, Message) or message.deleted or message.chat != channel_id:
-            raise not_found("message not found")
-        return message
-
-
-def check_content(content: str) -> None:
-    if not isinstance(content, str) or not 1 <= len(content) <= 4000:
-        raise invalid("content must be 1-4000 characters")

@@ -10,7 +10,7 @@ from domain.clock import millis
 from domain.guilds import Guild
 
 NAME = "guilds"
-VERSION = 1  # raise when the tables or their rows change: the projector replays it
+VERSION = 2  # raise when the tables or their rows change: the projector replays it
 TABLES = ("guilds", "channels", "roles", "members", "bans", "invites", "installs")
 
 
@@ -93,6 +93,8 @@ def _(event: Guild.MemberUpdated, db: Database, position: int) -> None:
 def _(event: Guild.MemberLeft, db: Database, position: int) -> None:
     db.execute("DELETE FROM members WHERE guild_id = ? AND user_id = ?",
                (event.guild_id, event.user_id))
+    db.execute("DELETE FROM installs WHERE guild_id = ? AND bot_id = ?",
+               (event.guild_id, event.user_id))  # a bot kicked or banned: installable again
 
 
 @apply.register

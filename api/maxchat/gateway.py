@@ -15,7 +15,7 @@ from api.maxchat import render
 from api.maxchat.auth import caller
 from api.maxchat.fanout import frame
 from api.maxchat.gateway_config import heartbeat_interval
-from api.maxchat.replay import missed
+from api.maxchat.replay import missed, too_far
 from api.maxchat.wire import Wire
 from api.runtime import Runtime
 from domain.apps import SCHEME
@@ -160,6 +160,9 @@ class Session:
         head = self.runtime.writer.last_recorded
         if type(seq) is not int or not known["position"] <= seq <= head:
             raise Closed(INVALID_SEQ)
+        if too_far(seq, head):
+            self.send({"op": "INVALID_SESSION", "d": {"message": "too far behind: identify"}})
+            raise Closed(UNKNOWN_SESSION)
         self.session_id = session_id
         for other in list(self.runtime.gateway.sockets.get(account["id"], ())):
             if isinstance(other, Session) and other.session_id == session_id:

@@ -5,12 +5,18 @@ joined by `seq`, or left since, then every join and leave in order."""
 from collections.abc import Iterator
 
 from api.maxchat.dispatch import Dispatch, dispatches
+from api.maxchat.gateway_config import max_replay
 from api.runtime import Runtime
 from domain.guilds import Guild
 from projections import guilds
 
-MAX_REPLAY = 50_000  # events: past this a session is better off identifying again
 CHUNK = 1_000
+
+
+def too_far(seq: int, head: int) -> bool:
+    """Whether a session missed more of the log than a RESUME replays: it gets INVALID_SESSION
+    rather than a replay that stops short and says RESUMED over a gap."""
+    return head - seq > max_replay()
 
 
 def missed(runtime: Runtime, account_id: str, seq: int, head: int
@@ -18,7 +24,7 @@ def missed(runtime: Runtime, account_id: str, seq: int, head: int
     recorder, mapper, db = runtime.app.recorder, runtime.app.mapper, runtime.db
     events: list[tuple[object, int]] = []
     start = seq + 1
-    while start <= head and len(events) < MAX_REPLAY:
+    while start <= head:
         notifications = recorder.select_notifications(start=start, limit=CHUNK, stop=head)
         if not notifications:
             break

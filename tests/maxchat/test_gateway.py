@@ -413,6 +413,40 @@ async def test_resume_replays_a_message_edited_since_as_it_was_sent_then_its_edi
         assert created["d"]["content"] == "draft"
 
 
+@synchronously
+async def test_a_session_further_behind_than_a_resume_replays_is_told_to_identify(tmp_path):
+    """Past BOTBUS_GATEWAY_MAX_REPLAY positions, RESUME answers INVALID_SESSION and 4006
+    rather than a replay cut short followed by RESUMED over the gap; within it, it replays."""
+    running = await asyncio.to_thread(start_server, tmp_path / "data",
+                                      BOTBUS_GATEWAY_MAX_REPLAY="3")
+    owner = Human(running, "owner")
+    try:
+        home = owner.server()
+        _, token = with_bot(owner, home)
+        async with gateway(gateway_url(running)) as watcher:
+            await watcher.identify(token)
+            session, seq = await dropped(running, owner, home, token, watcher)
+            say(owner, home, "one")
+            await watcher.message("one")
+            async with gateway(gateway_url(running)) as bot:
+                replayed = await bot.resume(token, session, seq)
+                assert [f.get("t") for f in replayed] == ["MESSAGE_CREATE", None]
+                seq = replayed[0]["s"]
+                bot.drop()
+            for n in range(4):
+                say(owner, home, f"missed {n}")
+                await watcher.message(f"missed {n}")
+            async with gateway(gateway_url(running)) as bot:
+                await bot.send("RESUME", {"token": token, "session_id": session, "seq": seq})
+                frames, code = await bot.closed()
+        assert [(f["op"], f["d"]) for f in frames] == [
+            ("INVALID_SESSION", {"message": "too far behind: identify"})]
+        assert code == 4006
+    finally:
+        owner.http.close()
+        await asyncio.to_thread(running.stop)
+
+
 @pytest.mark.parametrize("halt", ["stop", "kill"], ids=["SIGTERM", "SIGKILL"])
 @synchronously
 async def test_resume_after_a_restart_replays_what_was_sent_before_it_and_not_seen(
