@@ -28,6 +28,7 @@ from api.maxchat import bot as maxchat_bot
 from api.maxchat import dev as maxchat_dev
 from api.maxchat import gateway as maxchat_gateway
 from api.maxchat import messages as maxchat_messages
+from api.maxchat import pages as maxchat_pages
 from api.maxchat import servers as maxchat_servers
 from api.params import describe
 from api.responses import JSON
@@ -113,9 +114,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                   default_response_class=JSON,
                   description=DESCRIPTION)
     # MaxChat's `/bot-invite/<app>` before Telegram's `/bot<token>/<method>`, which it matches
-    serve(app, maxchat_dev.router, telegram.router, feather_bots.router, feather_users.router,
-          feather_files.router, feather_admin.router, botyard_admin.router, botyard_bots.router,
-          botyard_client.router, botyard_files.router, maxchat_accounts.router,
+    serve(app, maxchat_pages.router, maxchat_dev.router, telegram.router, feather_bots.router,
+          feather_users.router, feather_files.router, feather_admin.router, botyard_admin.router,
+          botyard_bots.router, botyard_client.router, botyard_files.router, maxchat_accounts.router,
           maxchat_servers.router, maxchat_messages.router, maxchat_bot.router,
           maxchat_gateway.router)
 

@@ -19,6 +19,6 @@ def envelope_for(path: str) -> Envelope:
         return telegram.envelope
     if path.startswith(BOTYARD):
         return botyard.envelope
-    if path.startswith(("/api/", "/gateway", "/bot-invite/")) or path == "/api":
+    if path.startswith(("/api/", "/gateway", "/bot-invite/", "/invite/")) or path == "/api":
         return maxchat.envelope
     return feather.envelope

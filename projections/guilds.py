@@ -166,6 +166,13 @@ def member_ids(db: Database, guild_id: str) -> list[str]:
                                          (guild_id,))]
 
 
+def joined_at(db: Database, guild_id: str, user_id: str) -> int | None:
+    """When a member joined (unix ms), or None if they are not one."""
+    row = db.execute("SELECT joined FROM members WHERE guild_id = ? AND user_id = ?",
+                     (guild_id, user_id)).fetchone()
+    return row[0] if row is not None else None
+
+
 def joined_by(db: Database, account_id: str, position: int) -> set[str]:
     """The servers an account is in now and had joined by that log position."""
     return {row[0] for row in db.execute(

@@ -1,7 +1,7 @@
 """MaxChat's 15 bot routes (the seed's list, §3.3 bodies). Each checks in decision 4's order:
 the token (401), the body (400, by its model), the server (404), the install (403), the other
 ids (404), the permission (403); each is an event, dispatched on the gateway."""
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 
 from api.deps import CurrentRuntime
 from api.maxchat import render, servers
@@ -17,6 +17,7 @@ from api.maxchat.objects import (
     MaxChatServerAnswer,
     MaxChatUserAnswer,
 )
+from api.maxchat.pages import invite_url
 from api.maxchat.schemas import (
     CreateChannel,
     CreateInvite,
@@ -179,7 +180,7 @@ async def rename_server(bot: BotCaller, body: Params[RenameServer],
 
 @router.post(B + "/invites/create", response_model=MaxChatInvite,
              openapi_extra=documented(CreateInvite))
-async def create_invite(bot: BotCaller, body: Params[CreateInvite],
+async def create_invite(bot: BotCaller, body: Params[CreateInvite], request: Request,
                         runtime: CurrentRuntime) -> JSON:
     code = await servers.invite(runtime, body.server_id, bot["id"], body, is_bot=True)
-    return ok(code=code, url=servers.invite_url(code))
+    return ok(code=code, url=invite_url(request, code))

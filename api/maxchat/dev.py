@@ -2,7 +2,6 @@
 the token shown once (a reset revokes it everywhere, gateway sockets included), installs
 into servers, the invite helper; and `GET /api?bot=1`, the bootstrap info."""
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse
 
 from api.deps import CurrentRuntime
 from api.maxchat.auth import Human
@@ -17,6 +16,7 @@ from api.maxchat.objects import (
     MaxChatNewApp,
     MaxChatToken,
 )
+from api.maxchat.pages import base_url
 from api.maxchat.render import number_of
 from api.maxchat.schemas import Install, Named
 from api.params import Params, documented
@@ -89,7 +89,7 @@ async def install(app_id: str, user: Human, body: Params[Install],
 @router.get(P + "/invite", response_model=MaxChatAppInvite)
 async def invite(app_id: str, user: Human, request: Request, runtime: CurrentRuntime) -> JSON:
     owned(runtime, app_id, user["id"])
-    return ok(url=f"{str(request.base_url).rstrip('/')}/bot-invite/{app_id}")
+    return ok(url=f"{base_url(request)}/bot-invite/{app_id}")
 
 
 @router.get("/api", response_model=MaxChatBootstrap)
@@ -97,28 +97,3 @@ async def bootstrap(request: Request) -> JSON:
     """`GET /api?bot=1`: what a bot needs to connect."""
     return JSON({"name": "MaxChat", "version": "1", "gateway": "/gateway",
                  "heartbeatInterval": heartbeat_interval(), "auth": ["Bearer", "Bot"]})
-
-
-@router.get("/bot-invite/{app_id}", response_class=HTMLResponse, include_in_schema=False)
-async def invite_page(app_id: str, runtime: CurrentRuntime) -> HTMLResponse:
-    """A page a signed-in server owner uses to install the app (it posts to `install`)."""
-    row = apps.app(runtime.db, app_id)
-    if row is None:
-        raise MaxChatError(404, "app not found")
-    return HTMLResponse(INVITE_PAGE.replace("{app}", app_id)
-                        .replace("{name}", _escape(row["name"])))
-
-
-def _escape(text: str) -> str:
-    return (text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-            .replace('"', "&quot;"))
-
-
-INVITE_PAGE = """<!doctype html><meta charset="utf-8"><title>Install {name}</title>
-<h1>Install {name}</h1><form id="f"><label>Your token <input id="t" type="password"></label>
-<label>Server id <input id="s"></label><button>Install</button></form><pre id="o"></pre>
-<script>document.getElementById("f").onsubmit=async e=>{e.preventDefault();
-const r=await fetch("/api/dev/apps/{app}/install",{method:"POST",headers:{"Content-Type":
-"application/json",Authorization:"Bearer "+document.getElementById("t").value},
-body:JSON.stringify({serverId:document.getElementById("s").value})});
-document.getElementById("o").textContent=await r.text()}</script>"""

@@ -114,9 +114,12 @@ def _guild(db: Database, event: Guild.Change) -> Iterator[Dispatch]:
 
 
 def _member(db: Database, server: str, account_id: str, event: Guild.Change) -> dict:
+    """A member as a join or an update shows it: `joinedAt` is when they joined (an update's
+    own time only if they have left since)."""
     user = _user(db, account_id)
+    joined = guilds.joined_at(db, server, account_id)
     return {"serverId": server, "userId": user["id"], "user": user, "nick": None,
-            "roleIds": [], "joinedAt": millis(event.timestamp)}
+            "roleIds": [], "joinedAt": millis(event.timestamp) if joined is None else joined}
 
 
 def revoked(event: object) -> tuple[str, str] | None:

@@ -123,7 +123,7 @@ class MaxChatMessages(MaxChatOk):
 
 class MaxChatInvite(MaxChatOk):
     code: str
-    url: str = Field(description="`/invite/<code>`")
+    url: str = Field(description="the invite's page, `<base>/invite/<code>`")
 
 
 class MaxChatAppAnswer(MaxChatOk):

@@ -1,7 +1,7 @@
 """MaxChat's human routes for servers (the "Human routes" table): servers, channels, roles,
 members, kicks, bans and invites. Each write is one command on the server's aggregate, which
 checks membership and permissions against its own state."""
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 
 from api.deps import CurrentRuntime
 from api.maxchat import render
@@ -19,6 +19,7 @@ from api.maxchat.objects import (
     MaxChatServerAnswer,
     MaxChatServers,
 )
+from api.maxchat.pages import invite_url
 from api.maxchat.schemas import Named, NewChannel, NewInvite, NewRole, Reason, RoleRef
 from api.params import Params, documented
 from api.responses import JSON
@@ -34,10 +35,6 @@ def shown(runtime: Runtime, guild_id: str) -> dict:
     if found is None:
         raise MaxChatError(404, "server not found")
     return render.server(runtime.db, found)
-
-
-def invite_url(code: str) -> str:
-    return f"/invite/{code}"
 
 
 @router.post("/api/servers", status_code=201, response_model=MaxChatServerAnswer,
@@ -181,9 +178,9 @@ async def lift_ban(server_id: str, user_id: str, user: Human, runtime: CurrentRu
 @router.post(P + "/invites", status_code=201, response_model=MaxChatInvite,
              openapi_extra=documented(NewInvite, required=False))
 async def create_invite(server_id: str, user: Human, body: Params[NewInvite],
-                        runtime: CurrentRuntime) -> JSON:
+                        request: Request, runtime: CurrentRuntime) -> JSON:
     code = await invite(runtime, server_id, user["id"], body)
-    return ok(201, code=code, url=invite_url(code))
+    return ok(201, code=code, url=invite_url(request, code))
 
 
 async def invite(runtime: Runtime, server_id: str, actor: str, body: NewInvite,

@@ -194,6 +194,28 @@ async def test_the_seeds_quick_flow_runs_end_to_end(server, new_human):
 
 
 @synchronously
+async def test_a_member_update_says_when_the_member_joined_not_when_it_changed(
+        server, new_human):
+    owner, guest = new_human(), new_human()
+    sid = owner.server()["id"]
+    async with gateway(gateway_url(server)) as person:
+        await person.identify(owner.token)
+        owner.invite_in(guest, sid)
+        joined = (await person.until(lambda f: f.get("t") == "MEMBER_JOIN"))[-1]
+        await asyncio.sleep(0.05)  # an update's own time would differ by this much
+        made = owner.http.post(f"/api/servers/{sid}/roles", json={"name": "helpers"})
+        role_id = made.json()["role"]["id"]
+        given = owner.http.post(f"/api/servers/{sid}/members/{guest.id}/roles",
+                                json={"roleId": role_id})
+        assert given.status_code == 200, given.text
+        updated = (await person.until(lambda f: f.get("t") == "MEMBER_UPDATE"))[-1]
+    listed = next(m for m in owner.http.get(f"/api/servers/{sid}/members").json()["members"]
+                  if m["userId"] == guest.id)
+    assert updated["d"]["roleIds"] == [role_id]
+    assert updated["d"]["joinedAt"] == joined["d"]["joinedAt"] == listed["joinedAt"]
+
+
+@synchronously
 async def test_ready_lists_a_bots_installed_servers_and_a_humans_member_servers(
         server, new_human):
     """READY: a bot gets the servers it is installed in and its `application`; a human gets

@@ -677,6 +677,17 @@ def test_an_invite_answers_201_with_a_code_and_url_and_joins(owner, crew):
     assert list(members(owner, sid)).count(guest.id) == 1
 
 
+def test_an_invites_url_opens_a_page_naming_its_server_and_a_bogus_one_is_404(owner):
+    sid = owner.server("<Home> & co")["id"]
+    url = owner.http.post(f"/api/servers/{sid}/invites", json={}).json()["url"]
+    assert url.startswith(str(owner.http.base_url).rstrip("/") + "/invite/")
+    page = httpx.get(url, timeout=15)
+    assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
+    assert "Join &lt;Home&gt; &amp; co" in page.text and "<Home>" not in page.text
+    assert url.rsplit("/", 1)[1] + "/accept" in page.text  # the form posts to accept
+    refused(httpx.get(url + "x", timeout=15), 404, "invite not found")
+
+
 def test_an_invite_with_max_uses_1_is_used_up_after_one_join(owner, crew):
     sid = fresh(owner)
     code = invite_code(owner, sid, maxUses=1)
