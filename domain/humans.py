@@ -30,9 +30,19 @@ class GatewaySession(Aggregate):
     def create_id(session_id: str, **_: object) -> UUID:
         return named_id("gateway-session", session_id)
 
+    class Ended(Aggregate.Event):
+        """The client closed it with 1000 or 1001: it will not resume (research-compat §5)."""
+
+        session_id: str
+        code: int
+
     @event(Opened)
     def __init__(self, session_id: str, account_id: str, timestamp: datetime) -> None:
         self.session_id, self.account_id = session_id, account_id
+
+    def end(self, code: int, timestamp: datetime) -> None:
+        self.trigger_event(self.Ended, session_id=self.session_id, code=code,
+                           timestamp=timestamp)
 
 
 class HumanCommands(AccountCommands):
@@ -61,6 +71,11 @@ class HumanCommands(AccountCommands):
         unit.add(GatewaySession(session_id=session_id, account_id=account_id,
                                 timestamp=self.clock()))
         return session_id
+
+    def end_gateway_session(self, unit: Unit, session_id: str, code: int) -> None:
+        session = unit.get(GatewaySession.create_id(session_id))
+        if isinstance(session, GatewaySession):
+            session.end(code, timestamp=self.clock())
 
     def set_presence(self, unit: Unit, account_id: str, status: str, activity: str) -> None:
         if status not in ("online", "idle", "dnd", "invisible"):

@@ -13,7 +13,7 @@ from domain.ids import ulid_of
 from domain.users import User
 
 NAME = "apps"
-VERSION = 1  # raise when the tables or their rows change: the projector replays it
+VERSION = 2  # raise when the tables or their rows change: the projector replays it
 TABLES = ("apps", "logins", "profiles", "presence", "gateway_sessions")
 
 
@@ -75,6 +75,11 @@ def _(event: User.PresenceSet | Bot.PresenceSet, db: Database, position: int) ->
 def _(event: GatewaySession.Opened, db: Database, position: int) -> None:
     db.execute("INSERT INTO gateway_sessions (id, account_id, position) VALUES (?, ?, ?)",
                (event.session_id, event.account_id, position))
+
+
+@apply.register
+def _(event: GatewaySession.Ended, db: Database, position: int) -> None:
+    db.execute("DELETE FROM gateway_sessions WHERE id = ?", (event.session_id,))
 
 
 # Queries

@@ -74,7 +74,7 @@ class Session:
                 except TimeoutError:
                     raise Closed(TIMED_OUT) from None
                 if message["type"] == "websocket.disconnect":
-                    return
+                    return await self._ended(message.get("code"))
                 op, data = self._parse(message)
                 if op == "HEARTBEAT":
                     beat_by = loop.time() + 1.5 * self.interval / 1000
@@ -174,6 +174,14 @@ class Session:
             last = position
         self.send({"op": "RESUMED", "d": {"session_id": session_id}})
         self._flush(after=max(last, head))
+
+    async def _ended(self, code: object) -> None:
+        """A client that closes with 1000 or 1001 is done with its session: a RESUME of it
+        gets INVALID_SESSION (research-compat §5). Any other close leaves it resumable."""
+        if isinstance(code, int) and code in (1000, 1001) and self.session_id:
+            runtime, session_id = self.runtime, self.session_id
+            await runtime.writer.run(
+                lambda unit: runtime.app.end_gateway_session(unit, session_id, code))
 
     def _flush(self, after: int) -> None:
         buffered, self.buffer = self.buffer or [], None

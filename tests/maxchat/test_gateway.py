@@ -564,6 +564,32 @@ async def test_resume_of_an_unknown_session_gets_invalid_session_then_4006(
     assert code == 4006
 
 
+@pytest.mark.parametrize("code", [1000, 1001])
+@synchronously
+async def test_a_session_its_client_closed_normally_cannot_be_resumed(server, new_human, code):
+    """research-compat §5: a client's close with 1000 or 1001 ends its session (a dropped
+    connection leaves it resumable: the tests above). The end is written once the server has
+    read the close, so a RESUME racing it may still succeed: it is dropped and tried again."""
+    owner = new_human()
+    home = owner.server()
+    _, token = with_bot(owner, home)
+    async with gateway(gateway_url(server)) as bot:
+        ready = await bot.identify(token)
+        await bot.ws.close(code)
+    resume = {"token": token, "session_id": ready["d"]["session_id"], "seq": ready["s"]}
+    deadline = time.monotonic() + TIMEOUT
+    while True:
+        async with gateway(gateway_url(server)) as bot:
+            await bot.send("RESUME", resume)
+            first = await bot.frame()
+            if first["op"] == "INVALID_SESSION":
+                assert (await bot.closed())[1] == 4006
+                break
+            assert first["op"] == "RESUMED" and time.monotonic() < deadline, first
+            bot.drop()
+        await asyncio.sleep(0.05)
+
+
 @synchronously
 async def test_a_token_reset_closes_the_bots_sockets_4004_and_retires_the_old_token(
         server, new_human):
