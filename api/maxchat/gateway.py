@@ -15,6 +15,7 @@ from api.maxchat import render
 from api.maxchat.auth import caller
 from api.maxchat.fanout import frame
 from api.maxchat.gateway_config import heartbeat_interval
+from api.maxchat.identifies import Identifies, daily_limit
 from api.maxchat.replay import missed, too_far
 from api.maxchat.wire import Wire
 from api.runtime import Runtime
@@ -27,6 +28,7 @@ UNKNOWN_SESSION, INVALID_SEQ, RATE_LIMITED, TIMED_OUT = 4006, 4007, 4008, 4009
 RESTARTING, SLOW_READER = 1012, 4000  # 4000: resumable (RESUME reads the log)
 MAX_FRAME = 4096
 RATE = (120, 60.0)  # client frames per seconds
+IDENTIFIES = Identifies(daily_limit())  # per process: one server's accounts
 
 
 class Closed(Exception):
@@ -130,6 +132,9 @@ class Session:
 
     async def _identify(self, data: object) -> None:
         account = await self._authenticate(data)
+        if not IDENTIFIES.allow(account["id"]):
+            self.send({"op": "INVALID_SESSION", "d": {"message": "too many IDENTIFYs today"}})
+            raise Closed(RATE_LIMITED)
         self._join(account)
         runtime, account_id = self.runtime, account["id"]
         self.session_id = await runtime.writer.run(

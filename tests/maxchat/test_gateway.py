@@ -469,6 +469,37 @@ async def test_a_session_further_behind_than_a_resume_replays_is_told_to_identif
         await asyncio.to_thread(running.stop)
 
 
+@synchronously
+async def test_identifies_past_the_daily_limit_get_invalid_session_then_4008(tmp_path):
+    """BOTBUS_GATEWAY_IDENTIFY_LIMIT per account a day (research-compat §5): each IDENTIFY
+    writes a session to the log. A RESUME is not one, and another bot has its own count."""
+    running = await asyncio.to_thread(start_server, tmp_path / "data",
+                                      BOTBUS_GATEWAY_IDENTIFY_LIMIT="2")
+    owner = Human(running, "owner")
+    try:
+        home = owner.server()
+        _, token = with_bot(owner, home)
+        _, other = with_bot(owner, home, "Other")
+        async with gateway(gateway_url(running)) as first, \
+                gateway(gateway_url(running)) as second:
+            ready = await first.identify(token)
+            await second.identify(token)
+            first.drop()
+        async with gateway(gateway_url(running)) as third:
+            await third.send("IDENTIFY", {"token": token})
+            frames, code = await third.closed()
+        assert ([(f["op"], f["d"]) for f in frames], code) == (
+            [("INVALID_SESSION", {"message": "too many IDENTIFYs today"})], 4008)
+        async with gateway(gateway_url(running)) as resumed:
+            replayed = await resumed.resume(token, ready["d"]["session_id"], ready["s"])
+            assert replayed[-1]["op"] == "RESUMED"
+        async with gateway(gateway_url(running)) as theirs:
+            assert (await theirs.identify(other))["t"] == "READY"
+    finally:
+        owner.http.close()
+        await asyncio.to_thread(running.stop)
+
+
 @pytest.mark.parametrize("halt", ["stop", "kill"], ids=["SIGTERM", "SIGKILL"])
 @synchronously
 async def test_resume_after_a_restart_replays_what_was_sent_before_it_and_not_seen(
