@@ -15,7 +15,7 @@ from api.telegram.errors import TelegramError, TelegramRoute, bad_request
 from api.telegram.methods import Call, method
 from api.telegram.objects import File, Message
 from api.telegram.schemas import GetFile, SendDocument, SendMedia, SendPhoto
-from api.telegram.sending import deliver, markup, reply_to, text_content
+from api.telegram.sending import caption_content, deliver, markup, reply_to
 from domain.files import Blob, unique_id
 from projections import files
 
@@ -45,13 +45,8 @@ async def upload(call: Call, value: Any, kind: str) -> tuple[dict, Blob | None]:
 
 async def send_media(call: Call, params: SendMedia, value: Any, kind: str) -> dict:
     chat = call.chat(params.chat_id)
-    content: dict[str, Any] = {}
-    if params.caption:
-        caption = text_content(params.caption, params.parse_mode,
-                               [e.model_dump() for e in params.caption_entities or ()])
-        content["caption"] = caption["text"]
-        if "entities" in caption:
-            content["caption_entities"] = caption["entities"]
+    content = caption_content(call, params.caption, params.parse_mode,
+                              [e.model_dump() for e in params.caption_entities or ()])
     content.update(markup(params.reply_markup))
     content.update(reply_to(call, chat, params))
     shown, blob = await upload(call, value, kind)

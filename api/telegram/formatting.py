@@ -2,6 +2,8 @@
 plain and its formatting becomes `entities`, offsets and lengths in UTF-16 code units.
 HTML and MarkdownV2 as the Bot API documents them; legacy Markdown's four marks. Leading and
 trailing whitespace is trimmed, entities kept in place."""
+import re
+from collections.abc import Callable
 from html.parser import HTMLParser
 
 from api.telegram.errors import bad_request
@@ -12,10 +14,21 @@ _HTML_TAGS = {"b": "bold", "strong": "bold", "i": "italic", "em": "italic", "u":
               "a": "text_link", "blockquote": "blockquote", "span": "spoiler",
               "tg-emoji": "custom_emoji"}
 _V2_RESERVED = set("_*[]()~`>#+-=|{}.!")
+_MENTION = "tg://user?id="
+People = Callable[[int], object | None]  # an account by its Telegram id, or None
 
 
 def _units(text: str) -> int:
     return len(text.encode("utf-16-le")) // 2
+
+
+def _link(url: str) -> dict:
+    """A link's entity: `tg://user?id=N` mentions the account N (a `text_mention`)."""
+    if not url.startswith(_MENTION):
+        return {"type": "text_link", "url": url}
+    if not re.fullmatch(r"[0-9]{1,18}", url[len(_MENTION):]):
+        raise bad_request(f"can't parse entities: wrong user identifier in \"{url}\"")
+    return {"type": "text_mention", "user": {"id": int(url[len(_MENTION):])}}
 
 
 class _Builder:
@@ -59,11 +72,7 @@ class _Html(HTMLParser):
             raise bad_request(f"can't parse entities: unsupported start tag \"{tag}\"")
         entity: dict = {"type": kind}
         if tag == "a":
-            url = values.get("href") or ""
-            if url.startswith("tg://user?id="):
-                entity = {"type": "text_mention", "user": {"id": int(url[13:] or 0)}}
-            else:
-                entity["url"] = url
+            entity = _link(values.get("href") or "")
         elif tag == "blockquote" and "expandable" in values:
             entity["type"] = "expandable_blockquote"
         elif tag == "tg-emoji":
@@ -131,7 +140,7 @@ def _markdown(text: str, v2: bool) -> tuple[str, list[dict]]:
             end = text.find(")", close) if close >= 0 else -1
             if close < 0 or end < 0:
                 raise bad_request("can't parse entities: can't find end of a url")
-            out.start("[", {"type": "text_link", "url": text[close + 2:end]})
+            out.start("[", _link(text[close + 2:end]))
             inner, entities = _markdown(text[i + 1:close], v2)
             out.entities += [{**e, "offset": e["offset"] + out.length} for e in entities]
             out.add(inner)
@@ -168,7 +177,25 @@ def _trim(text: str, entities: list[dict]) -> tuple[str, list[dict]]:
     return stripped, kept
 
 
-def parse(text: str, parse_mode: str | None, entities: list[dict] | None = None
+def _mentions(entities: list[dict], people: People) -> list[dict]:
+    """A `text_mention` is stored with its user's id alone (render.py fills in the account
+    when it shows the message, as it fills in `from`); one of an id no account has is
+    dropped, its text kept."""
+    kept = []
+    for entity in entities:
+        if entity["type"] == "text_mention":
+            user = entity.get("user")
+            number = user.get("id") if isinstance(user, dict) else None
+            if type(number) is not int or not 0 <= number < 1 << 63:
+                raise bad_request("can't parse entities: wrong user identifier in a text_mention")
+            if people(number) is None:
+                continue
+            entity = {**entity, "user": {"id": number}}
+        kept.append(entity)
+    return kept
+
+
+def parse(text: str, parse_mode: str | None, entities: list[dict] | None, people: People
           ) -> tuple[str, list[dict]]:
     """(plain text, entities). Explicit `entities` win over `parse_mode`, as in Telegram."""
     mode = (parse_mode or "").lower()
@@ -180,4 +207,4 @@ def parse(text: str, parse_mode: str | None, entities: list[dict] | None = None
         plain, found = _markdown(text, v2=mode == "markdownv2")
     else:
         raise bad_request(f"unsupported parse_mode: {parse_mode}")
-    return _trim(plain, found)
+    return _trim(plain, _mentions(found, people))

@@ -54,6 +54,10 @@ class Call:
     def lookup(self, message_id: str) -> dict | None:
         return messages.get(self.runtime.db, message_id)
 
+    def people(self, number: int) -> dict | None:
+        """The account a Telegram user id names (a mention's user), or None."""
+        return self.runtime.callers.by_number(number)
+
 
 Run = Callable[[Call, Any], Awaitable[Any]]
 

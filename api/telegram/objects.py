@@ -26,9 +26,20 @@ class Chat(BaseModel):
     username: str | None = None
 
 
+class AcceptedGiftTypes(BaseModel):
+    """Required in ChatFullInfo by PTB and aiogram; all false, as Botbus has no gifts."""
+
+    unlimited_gifts: bool = False
+    limited_gifts: bool = False
+    unique_gifts: bool = False
+    premium_subscription: bool = False
+    gifts_from_channels: bool = False
+
+
 class ChatFullInfo(Chat):
     accent_color_id: int = 0
     max_reaction_count: int = 11
+    accepted_gift_types: AcceptedGiftTypes = AcceptedGiftTypes()
 
 
 class Document(BaseModel):

@@ -39,7 +39,7 @@ async def get_updates(call: Call, params: GetUpdates) -> list[dict]:
                 raise TelegramError(409, SUPERSEDED)
             items = updates.pending(runtime.db, address, limit, skip=runtime.taken.held(address),
                                     after=max(after, runtime.taken.floor(address)))
-            shown = [update for update in (render.update(item, address, call.lookup)
+            shown = [update for update in (render.update(item, address, call.people, call.lookup)
                                            for item in items) if update is not None]
             if shown:
                 return shown

@@ -5,7 +5,14 @@ import orjson
 from api.telegram import render
 from api.telegram.errors import bad_request
 from api.telegram.methods import Call, method
-from api.telegram.objects import BotDescription, BotName, BotShortDescription, ChatFullInfo, Me
+from api.telegram.objects import (
+    AcceptedGiftTypes,
+    BotDescription,
+    BotName,
+    BotShortDescription,
+    ChatFullInfo,
+    Me,
+)
 from api.telegram.schemas import (
     BotCommand,
     ChatOnly,
@@ -137,9 +144,10 @@ async def get_my_short_description(call: Call, params: LanguageOnly) -> dict:
 
 @method("getChat", ChatFullInfo, ChatOnly)
 async def get_chat(call: Call, params: ChatOnly) -> dict:
-    """A private chat: the account the id names."""
+    """A private chat: the account the id names, with the fields every library requires."""
     shown = render.chat(render.account(call.chat(params.chat_id)))
-    return {**shown, "accent_color_id": 0, "max_reaction_count": 11}
+    return {**shown, "accent_color_id": 0, "max_reaction_count": 11,
+            "accepted_gift_types": AcceptedGiftTypes().model_dump()}
 
 
 @method("sendChatAction", bool, SendChatAction)

@@ -51,9 +51,26 @@ def chat(user: dict) -> dict:
 
 
 Lookup = Callable[[str], dict | None]
+People = Callable[[int], dict | None]  # an account (a directory row) by its Telegram id
 
 
-def message(item: dict, bot_fp: str, lookup: Lookup | None = None) -> dict:
+def mentions(entities: list[dict], people: People) -> list[dict]:
+    """A `text_mention` is stored with its user's id alone and shown with the account as it
+    is now, as `from` is; one naming no account is left out."""
+    shown = []
+    for entity in entities:
+        if entity.get("type") == "text_mention":
+            user = entity.get("user")
+            number = user.get("id") if isinstance(user, dict) else None
+            found = people(number) if type(number) is int else None
+            if found is None:
+                continue
+            entity = {**entity, "user": account(found)}
+        shown.append(entity)
+    return shown
+
+
+def message(item: dict, bot_fp: str, people: People, lookup: Lookup | None = None) -> dict:
     """A message as the bot `bot_fp` sees it: the chat is the other party. `lookup` finds
     the message it replies to (by id), shown one level deep as Telegram does."""
     sender = person(item["sender_number"], item["sender_name"], item["sender_alias"],
@@ -67,6 +84,11 @@ def message(item: dict, bot_fp: str, lookup: Lookup | None = None) -> dict:
     shown = {"message_id": item["position"], "date": item["date"], "chat": chat(peer),
              "from": sender}
     shown.update((key, content[key]) for key in _SHOWN if content.get(key) is not None)
+    for key in ("entities", "caption_entities"):
+        if key in shown:
+            shown[key] = mentions(shown[key], people)
+            if not shown[key]:
+                del shown[key]
     text = content.get("text")
     if text and "entities" not in content and not item["sender_is_bot"]:
         entities = command_entities(text)
@@ -81,7 +103,7 @@ def message(item: dict, bot_fp: str, lookup: Lookup | None = None) -> dict:
     if replied and lookup is not None:
         original = lookup(replied)
         if original is not None:
-            shown["reply_to_message"] = message(original, bot_fp)
+            shown["reply_to_message"] = message(original, bot_fp, people)
     return shown
 
 
@@ -96,21 +118,23 @@ def document(message_id: str, document: dict) -> dict:
     return shown
 
 
-def update(item: dict, bot_fp: str, lookup: Lookup | None = None) -> dict | None:
+def update(item: dict, bot_fp: str, people: People, lookup: Lookup | None = None
+           ) -> dict | None:
     """A queued update as a bot gets it; None for what a bot is never shown (a delete)."""
     kind = item.get("kind") or "message"
     if kind in ("message", "edited"):
         key = "message" if kind == "message" else "edited_message"
-        return {"update_id": item["update_id"], key: message(item, bot_fp, lookup)}
+        return {"update_id": item["update_id"], key: message(item, bot_fp, people, lookup)}
     if kind == "callback_query":
-        return {"update_id": item["update_id"], "callback_query": callback_query(item, bot_fp)}
+        return {"update_id": item["update_id"],
+                "callback_query": callback_query(item, bot_fp, people)}
     return None
 
 
-def callback_query(item: dict, bot_fp: str) -> dict:
+def callback_query(item: dict, bot_fp: str, people: People) -> dict:
     """A press of a button on the bot's message `item`: the presser is its recipient."""
     press = item["payload"]
     presser = person(item["to_number"], item["to_name"], item["to_alias"], item["to_address"],
                      False)
     return {"id": press["id"], "from": presser, "chat_instance": str(presser["id"]),
-            "message": message(item, bot_fp), "data": press["data"]}
+            "message": message(item, bot_fp, people), "data": press["data"]}

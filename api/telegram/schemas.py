@@ -54,7 +54,7 @@ class SendMessage(Replying):
 
 class SendMedia(Replying):
     chat_id: ChatId
-    caption: str | None = Field(None, max_length=4096)
+    caption: str | None = None
     caption_entities: Json[list[MessageEntity] | None] = None
 
 

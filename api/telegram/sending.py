@@ -24,7 +24,10 @@ from domain.messaging import Sent
 from domain.unit import Unit
 
 MAX_TEXT = 4096
-_COPIED = ("text", "entities", "caption", "caption_entities", "document", "reply_markup")
+MAX_CAPTION = 1024  # Telegram's, after entities parsing; counted as MAX_TEXT is
+# What a forward or a copy carries: every content kind a send method stores
+_COPIED = ("text", "entities", "caption", "caption_entities", "document", "photo",
+           "reply_markup")
 
 
 async def deliver(call: Call, chat: dict, content: dict[str, Any],
@@ -51,13 +54,14 @@ async def deliver(call: Call, chat: dict, content: dict[str, Any],
 def shown(call: Call, message_id: str) -> dict:
     item = call.lookup(message_id)
     assert item is not None, "read-after-write: the writer answers once it is projected"
-    return render.message(item, call.address, call.lookup)
+    return render.message(item, call.address, call.people, call.lookup)
 
 
-def text_content(text: str, parse_mode: str | None, entities: list | None) -> dict[str, Any]:
+def text_content(call: Call, text: str, parse_mode: str | None, entities: list | None
+                 ) -> dict[str, Any]:
     if not text:
         raise bad_request("message text is empty")
-    text, found = formatting.parse(text, parse_mode, entities)
+    text, found = formatting.parse(text, parse_mode, entities, call.people)
     if not text:
         raise bad_request("message text is empty")
     if render.utf16_len(text) > MAX_TEXT:
@@ -66,6 +70,17 @@ def text_content(text: str, parse_mode: str | None, entities: list | None) -> di
     if found:
         content["entities"] = found
     return content
+
+
+def caption_content(call: Call, caption: str | None, parse_mode: str | None,
+                    entities: list | None) -> dict[str, Any]:
+    """Trimmed as a text is, but a blank caption is no caption rather than an error."""
+    text, found = formatting.parse(caption or "", parse_mode, entities, call.people)
+    if render.utf16_len(text) > MAX_CAPTION:
+        raise bad_request("message caption is too long")
+    if not text:
+        return {}
+    return {"caption": text, **({"caption_entities": found} if found else {})}
 
 
 def markup(value: dict | None) -> dict[str, Any]:
@@ -84,7 +99,7 @@ async def send_message(call: Call, params: SendMessage) -> dict:
     """A text message to a private chat; `reply_parameters` / `reply_to_message_id` and an
     inline or reply keyboard honoured."""
     chat = call.chat(params.chat_id)
-    content = text_content(params.text, params.parse_mode,
+    content = text_content(call, params.text, params.parse_mode,
                            [e.model_dump() for e in params.entities or ()])
     content.update(markup(params.reply_markup))
     content.update(reply_to(call, chat, params))
@@ -119,7 +134,8 @@ async def forward_message(call: Call, params: ForwardMessage) -> dict:
     """The message again in another chat, marked as forwarded from its sender."""
     chat, item, content = _copied(call, params, "forward")
     content["forward_origin"] = {"type": "user", "date": item["date"],
-                                 "sender_user": render.message(item, call.address)["from"]}
+                                 "sender_user": render.message(item, call.address,
+                                                               call.people)["from"]}
     return await deliver(call, chat, content)
 
 
@@ -128,10 +144,9 @@ async def copy_message(call: Call, params: CopyMessage) -> dict:
     """The message again without a link to the original; a new caption or markup wins."""
     chat, _, content = _copied(call, params, "copy")
     if params.caption is not None:
-        caption, entities = formatting.parse(
-            params.caption, params.parse_mode,
-            [e.model_dump() for e in params.caption_entities or ()])
-        content.update(caption=caption, caption_entities=entities)
+        content = {k: v for k, v in content.items() if k not in ("caption", "caption_entities")}
+        content.update(caption_content(call, params.caption, params.parse_mode,
+                                       [e.model_dump() for e in params.caption_entities or ()]))
     content.update(markup(params.reply_markup))
     return {"message_id": (await deliver(call, chat, content))["message_id"]}
 
@@ -161,7 +176,7 @@ async def edit_message_text(call: Call, params: EditMessageText) -> dict:
     item = _own(call, params.chat_id, params.message_id, params.inline_message_id)
     content = {k: v for k, v in item["content"].items()
                if k not in ("text", "entities", "reply_markup", "edit_date")}
-    content.update(text_content(params.text, params.parse_mode,
+    content.update(text_content(call, params.text, params.parse_mode,
                                 [e.model_dump() for e in params.entities or ()]))
     content.update(markup(params.reply_markup))
     return await _edit(call, item, content)

@@ -101,7 +101,8 @@ class TelegramShape:
 
     def request(self, runtime: Runtime, item: dict, hook: dict
                 ) -> tuple[bytes, dict[str, str]] | None:
-        shown = render.update(item, hook["address"], lambda m: messages.get(runtime.db, m))
+        shown = render.update(item, hook["address"], runtime.callers.by_number,
+                              lambda m: messages.get(runtime.db, m))
         if shown is None:
             return None
         headers = {"Content-Type": "application/json"}
