@@ -8,6 +8,7 @@ import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from functools import wraps
+from pathlib import Path
 
 import httpx
 import pytest
@@ -367,6 +368,21 @@ async def test_missing_heartbeats_close_4009_not_before_1_4_intervals(server, ne
         await beating.message("still here")
 
 
+@asynccontextmanager
+async def own_server(tmp_path: Path, **env: str) -> AsyncIterator[tuple[Server, Human, dict, str]]:
+    """A server of the test's own, for a setting the shared one lacks: (it, its owner, the
+    owner's server with a bot installed, the bot's token)."""
+    running = await asyncio.to_thread(start_server, tmp_path / "data", **env)
+    owner = Human(running, "owner")
+    try:
+        home = owner.server()
+        _, token = with_bot(owner, home)
+        yield running, owner, home, token
+    finally:
+        owner.http.close()
+        await asyncio.to_thread(running.stop)
+
+
 async def dropped(server: Server, owner: Human, home: dict, token: str,
                   watcher: Gateway) -> tuple[str, int]:
     """A session of the bot that saw "seen" (`watcher` too), then lost its connection: its id
@@ -439,12 +455,8 @@ async def test_resume_replays_a_message_edited_since_as_it_was_sent_then_its_edi
 async def test_a_session_further_behind_than_a_resume_replays_is_told_to_identify(tmp_path):
     """Past BOTBUS_GATEWAY_MAX_REPLAY positions, RESUME answers INVALID_SESSION and 4006
     rather than a replay cut short followed by RESUMED over the gap; within it, it replays."""
-    running = await asyncio.to_thread(start_server, tmp_path / "data",
-                                      BOTBUS_GATEWAY_MAX_REPLAY="3")
-    owner = Human(running, "owner")
-    try:
-        home = owner.server()
-        _, token = with_bot(owner, home)
+    async with own_server(tmp_path, BOTBUS_GATEWAY_MAX_REPLAY="3") as (running, owner, home,
+                                                                         token):
         async with gateway(gateway_url(running)) as watcher:
             await watcher.identify(token)
             session, seq = await dropped(running, owner, home, token, watcher)
@@ -464,21 +476,14 @@ async def test_a_session_further_behind_than_a_resume_replays_is_told_to_identif
         assert [(f["op"], f["d"]) for f in frames] == [
             ("INVALID_SESSION", {"message": "too far behind: identify"})]
         assert code == 4006
-    finally:
-        owner.http.close()
-        await asyncio.to_thread(running.stop)
 
 
 @synchronously
 async def test_identifies_past_the_daily_limit_get_invalid_session_then_4008(tmp_path):
     """BOTBUS_GATEWAY_IDENTIFY_LIMIT per account a day (research-compat §5): each IDENTIFY
     writes a session to the log. A RESUME is not one, and another bot has its own count."""
-    running = await asyncio.to_thread(start_server, tmp_path / "data",
-                                      BOTBUS_GATEWAY_IDENTIFY_LIMIT="2")
-    owner = Human(running, "owner")
-    try:
-        home = owner.server()
-        _, token = with_bot(owner, home)
+    async with own_server(tmp_path, BOTBUS_GATEWAY_IDENTIFY_LIMIT="2") as (running, owner, home,
+                                                                             token):
         _, other = with_bot(owner, home, "Other")
         async with gateway(gateway_url(running)) as first, \
                 gateway(gateway_url(running)) as second:
@@ -495,9 +500,6 @@ async def test_identifies_past_the_daily_limit_get_invalid_session_then_4008(tmp
             assert replayed[-1]["op"] == "RESUMED"
         async with gateway(gateway_url(running)) as theirs:
             assert (await theirs.identify(other))["t"] == "READY"
-    finally:
-        owner.http.close()
-        await asyncio.to_thread(running.stop)
 
 
 @pytest.mark.parametrize("halt", ["stop", "kill"], ids=["SIGTERM", "SIGKILL"])
