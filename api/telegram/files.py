@@ -10,6 +10,7 @@ from starlette.datastructures import UploadFile
 
 from api.deps import CurrentRuntime
 from api.filestore import TooLarge
+from api.telegram import render
 from api.telegram.auth import authenticate
 from api.telegram.errors import TelegramError, TelegramRoute, bad_request
 from api.telegram.methods import Call, method
@@ -40,7 +41,25 @@ async def upload(call: Call, value: Any, kind: str) -> tuple[dict, Blob | None]:
         if found is not None:
             return Blob(found["id"], found["size"], found["sha256"], found["name"],
                         found["mime_type"]).document(), None
+        header = header_only(call, value) if kind == "document" else None
+        if header is not None:  # the same header again, its file_unique_id kept
+            return {k: v for k, v in header.items() if k != "file_id"}, None
     raise bad_request(WRONG_FILE)
+
+
+def header_only(call: Call, file_id: str) -> dict | None:
+    """A header-only document (featherChat's file header: a name and a size, no bytes) as
+    the bot is shown it, by the file_id render.document names it with, if the bot is a
+    party to its message."""
+    message_id = render.header_message(file_id)
+    item = call.lookup(message_id) if message_id else None
+    if item is None or item["content"].get("deleted") \
+            or call.address not in (item["sender_fp"], item["to_address"]):
+        return None
+    document = item["content"].get("document")
+    if not isinstance(document, dict) or document.get("file_id"):
+        return None
+    return render.document(item["id"], document)
 
 
 async def send_media(call: Call, params: SendMedia, value: Any, kind: str) -> dict:
@@ -76,10 +95,15 @@ async def send_photo(call: Call, params: SendPhoto) -> dict:
 
 @method("getFile", File, GetFile)
 async def get_file(call: Call, params: GetFile) -> dict:
-    """A file the bot stored or was sent, with the path to download it from."""
+    """A file the bot stored or was sent, with the path to download it from. A header-only
+    document has no bytes, so no path, as Telegram leaves it out for a file too big to
+    download; its size is the one its header declares."""
     found = files.readable(call.runtime.db, params.file_id, call.bot["id"], call.address)
     if found is None:
-        raise bad_request("invalid file_id")
+        header = header_only(call, params.file_id)
+        if header is None:
+            raise bad_request("invalid file_id")
+        return {k: header[k] for k in ("file_id", "file_unique_id", "file_size") if k in header}
     return {"file_id": found["id"], "file_unique_id": unique_id(found["sha256"]),
             "file_size": found["size"], "file_path": f"documents/{found['id']}"}
 

@@ -7,6 +7,8 @@ from collections.abc import Callable
 from domain.naming import display_name
 
 _COMMAND = re.compile(r"(?<!\S)/[A-Za-z0-9_]{1,64}(?:@[A-Za-z0-9_]{3,32})?")
+# A header-only document's file_id: this and its message's id (a stored file's ULID starts 0-7)
+HEADER = "m"
 # Content keys the Telegram surface shows as they are stored
 _SHOWN = ("text", "entities", "caption", "caption_entities", "photo", "edit_date",
           "forward_origin", "call_signal", "raw_encrypted")
@@ -110,12 +112,17 @@ def message(item: dict, bot_fp: str, people: People, lookup: Lookup | None = Non
 def document(message_id: str, document: dict) -> dict:
     """A document as the Telegram surface names it; a header-only one (featherChat's file
     header) is named after its message."""
-    shown = {"file_id": document.get("file_id") or f"m{message_id}",
+    shown = {"file_id": document.get("file_id") or f"{HEADER}{message_id}",
              "file_unique_id": document.get("file_unique_id") or message_id.replace("-", "")[:16]}
     for key in ("file_name", "mime_type", "file_size"):
         if document.get(key) is not None:
             shown[key] = document[key]
     return shown
+
+
+def header_message(file_id: str) -> str | None:
+    """The message whose header-only document `file_id` names (see document), or None."""
+    return file_id.removeprefix(HEADER) if file_id.startswith(HEADER) else None
 
 
 def update(item: dict, bot_fp: str, people: People, lookup: Lookup | None = None

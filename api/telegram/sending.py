@@ -153,6 +153,8 @@ async def copy_message(call: Call, params: CopyMessage) -> dict:
 
 def _own(call: Call, chat_id: int | str | None, message_id: int | None,
          inline: str | None) -> dict:
+    """The bot's own message of the chat: Telegram tells a missing message from one the bot
+    may not edit (the user's)."""
     if inline is not None:
         raise bad_request("inline messages are not supported by this server")
     if chat_id is None or message_id is None:
@@ -160,6 +162,8 @@ def _own(call: Call, chat_id: int | str | None, message_id: int | None,
     item = call.message(call.chat(chat_id), message_id)
     if item is None:
         raise bad_request("message to edit not found")
+    if item["sender_id"] != call.bot["id"]:
+        raise bad_request("message can't be edited")
     return item
 
 
@@ -174,6 +178,8 @@ async def _edit(call: Call, item: dict, content: dict[str, Any]) -> dict:
 async def edit_message_text(call: Call, params: EditMessageText) -> dict:
     """The bot's own message, with a new text and (or without) an inline keyboard."""
     item = _own(call, params.chat_id, params.message_id, params.inline_message_id)
+    if item["content"].get("text") is None:  # a document or a photo: its caption is no text
+        raise bad_request("there is no text in the message to edit")
     content = {k: v for k, v in item["content"].items()
                if k not in ("text", "entities", "reply_markup", "edit_date")}
     content.update(text_content(call, params.text, params.parse_mode,

@@ -1,10 +1,15 @@
 """Media beyond the upload, with plain httpx: a photo or document forwarded and copied keeps
-its file, which the bot and the new recipient download byte for byte; captions trimmed and
-capped as Telegram does (telegram.md decisions 7, 10; research-compat §1.2)."""
+its file, which the bot and the new recipient download byte for byte; a header-only document
+is a file too, with nothing to download; captions trimmed and capped as Telegram does
+(telegram.md decisions 4, 7, 10; research-compat §1.2)."""
+import asyncio
 import os
 
 import httpx
 import pytest
+from aiogram import Bot
+from aiogram.client.session.aiohttp import AiohttpSession
+from aiogram.client.telegram import TelegramAPIServer
 
 from tests.telegram.conftest import User, new_bot, new_user
 from tests.telegram.test_files import fetched, messages, png
@@ -91,4 +96,48 @@ def test_a_caption_over_1024_characters_is_refused_and_appends_nothing(server, h
         failed(http.post(f"/bot{token}/copyMessage", json={
             "chat_id": user.id, "from_chat_id": user.id, "message_id": longest["message_id"],
             "caption": caption}), 400, "Bad Request: message caption is too long")
+    assert log_position(server) == before
+
+
+def test_a_header_only_document_is_a_file_without_bytes_that_aiogram_sends_again(server, http):
+    """A user's file header (a name and a size, no bytes) carries a file_id (decision 4):
+    getFile answers its declared size and no path, as Telegram does for a file too big to
+    download, and aiogram's `send_copy` sends the same header back by that file_id."""
+    registered, alice, bob = new_bot(http), new_user(http), new_user(http)
+    token, header = registered["bot_api_token"], {"file_name": "report.pdf", "file_size": 204800}
+    assert http.post("/v1/messages/send", headers=alice.headers, json={
+        "to": registered["alias"], "document": header}).json()["ok"]
+
+    async def copied() -> tuple[dict, dict]:
+        session = AiohttpSession(api=TelegramAPIServer.from_base(server.url))
+        async with Bot(token, session=session) as bot:
+            [update] = await bot.get_updates(timeout=10)
+            assert update.message is not None and update.message.document is not None
+            copy = await update.message.send_copy(chat_id=alice.id)
+            return (update.message.document.model_dump(exclude_none=True),
+                    copy.document.model_dump(exclude_none=True))
+    document, again = asyncio.run(copied())
+    assert document == {**header, "file_id": document["file_id"],
+                        "file_unique_id": document["file_unique_id"]}
+    assert again["file_unique_id"] == document["file_unique_id"]
+    assert {k: again[k] for k in header} == header
+    for shown in (document, again):
+        assert ok(http.post(f"/bot{token}/getFile", json={"file_id": shown["file_id"]})) == {
+            "file_id": shown["file_id"], "file_unique_id": document["file_unique_id"],
+            "file_size": 204800}
+    [item] = messages(alice, 1)
+    assert {k: item["document"][k] for k in header} == header
+    ok(http.post(f"/bot{token}/sendDocument", json={"chat_id": bob.id,
+                                                     "document": document["file_id"]}))
+    [item] = messages(bob, 1)
+    assert {k: item["document"][k] for k in header} == header
+
+    other, before = new_bot(http)["bot_api_token"], log_position(server)
+    failed(http.post(f"/bot{other}/getFile", json={"file_id": document["file_id"]}), 400,
+           "Bad Request: invalid file_id")
+    for method, part, target in (("sendDocument", "document", other),
+                                 ("sendPhoto", "photo", token)):
+        failed(http.post(f"/bot{target}/{method}", json={"chat_id": alice.id,
+                                                         part: document["file_id"]}),
+               400, "Bad Request: wrong file identifier/HTTP URL specified")
     assert log_position(server) == before
