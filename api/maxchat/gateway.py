@@ -20,6 +20,7 @@ from api.maxchat.replay import missed, too_far
 from api.maxchat.wire import Wire
 from api.runtime import Runtime
 from domain.apps import SCHEME
+from domain.errors import DomainError
 from projections import apps, guilds
 
 router = APIRouter(tags=["MaxChat: gateway"])
@@ -185,8 +186,11 @@ class Session:
         gets INVALID_SESSION (research-compat §5). Any other close leaves it resumable."""
         if isinstance(code, int) and code in (1000, 1001) and self.session_id:
             runtime, session_id = self.runtime, self.session_id
-            await runtime.writer.run(
-                lambda unit: runtime.app.end_gateway_session(unit, session_id, code))
+            try:
+                await runtime.writer.run(
+                    lambda unit: runtime.app.end_gateway_session(unit, session_id, code))
+            except DomainError:  # the writer stopped with the server: it stays resumable
+                pass
 
     def _flush(self, after: int) -> None:
         buffered, self.buffer = self.buffer or [], None
