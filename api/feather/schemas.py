@@ -11,6 +11,8 @@ from pydantic import (
 )
 from starlette.datastructures import UploadFile
 
+from api.params import Int64
+
 T = TypeVar("T")
 MAX_SAFE_INT = 2**53  # what JSON readers everywhere (JavaScript included) hold exactly
 
@@ -67,8 +69,8 @@ class GetUpdates(BaseModel):
 
     timeout: float = Field(0, ge=0, allow_inf_nan=False,
                            description="seconds to wait when empty, capped at 5")
-    offset: int | None = None
-    limit: int | None = Field(None, description="clamped to 1..100; default 100")
+    offset: Int64 | None = None
+    limit: Int64 | None = Field(None, description="clamped to 1..100; default 100")
 
 
 class SendMessage(BaseModel):

@@ -3,6 +3,7 @@ account number, a message's its log position) and the membership checks of reads
 from uuid import UUID
 
 from api.maxchat.errors import MaxChatError
+from api.params import decimal
 from api.runtime import Runtime
 from domain.errors import not_found
 from projections import apps, guilds, messages
@@ -10,8 +11,8 @@ from projections import apps, guilds, messages
 
 def account_id(runtime: Runtime, user_id: str, missing: str = "member not found") -> str:
     """The account a MaxChat user id (digits) names."""
-    found = apps.person_by_number(runtime.db, int(user_id)) if user_id.isdigit() and len(
-        user_id) < 19 else None
+    number = decimal(user_id)
+    found = apps.person_by_number(runtime.db, number) if number is not None else None
     if found is None:
         raise not_found(missing)  # a domain error: also raised inside a command
     return found["id"]
@@ -19,9 +20,10 @@ def account_id(runtime: Runtime, user_id: str, missing: str = "member not found"
 
 def message_id(runtime: Runtime, message: str) -> UUID | None:
     """The aggregate id of the message a MaxChat message id (its log position) names."""
-    if not message.isdigit() or len(message) > 18:
+    position = decimal(message)
+    if position is None:
         return None
-    found = messages.by_position(runtime.db, int(message))
+    found = messages.by_position(runtime.db, position)
     return UUID(found["id"]) if found is not None else None
 
 

@@ -10,7 +10,7 @@ from api.maxchat.errors import MaxChatError, MaxChatRoute, ok
 from api.maxchat.lookup import message_id, readable_guild
 from api.maxchat.objects import MaxChatMessageAnswer, MaxChatMessages, MaxChatOk
 from api.maxchat.schemas import Content
-from api.params import Params, documented
+from api.params import Params, decimal, documented
 from api.responses import JSON
 from api.runtime import Runtime
 from projections import apps, guilds, messages
@@ -42,17 +42,18 @@ async def history(server_id: str, channel_id: str, user: Human, request: Request
                   runtime: CurrentRuntime) -> JSON:
     readable_guild(runtime, server_id, user["id"])
     query = request.query_params
-    limit = query.get("limit", "50")
-    if not limit.isdigit() or not 1 <= int(limit) <= 100:
+    limit = decimal(query.get("limit", "50"), longest=3)
+    if limit is None or not 1 <= limit <= 100:
         raise MaxChatError(400, "limit must be 1-100")
     before = query.get("before")
-    if before is not None and not before.isdigit():
+    before_id = decimal(before) if before is not None else None
+    if before is not None and before_id is None:
         raise MaxChatError(400, "before must be a message id")
     if not any(c["id"] == channel_id for c in guilds.channels(runtime.db, server_id)):
         raise MaxChatError(404, "channel not found")
     authors: dict[str, dict] = {}
     return ok(messages=[shown(runtime, item, authors) for item in messages.in_channel(
-        runtime.db, channel_id, int(limit), int(before) if before else None)])
+        runtime.db, channel_id, limit, before_id)])
 
 
 @router.post(P, status_code=201, response_model=MaxChatMessageAnswer,

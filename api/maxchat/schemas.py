@@ -28,7 +28,7 @@ class Content(Body):
 
 class NewRole(Body):
     name: str = Field(min_length=1, max_length=100)
-    color: int = 0
+    color: int = Field(0, ge=0, le=0xFFFFFF, description="an RGB value")
     permissions: list[str] = Field(default_factory=list)
 
 
@@ -42,8 +42,8 @@ class Reason(Body):
 
 class NewInvite(Body):
     channel_id: str = Field("", alias="channelId")
-    max_uses: int = Field(0, alias="maxUses", ge=0)
-    expires_in_sec: int = Field(0, alias="expiresInSec", ge=0)
+    max_uses: int = Field(0, alias="maxUses", ge=0, le=2**31 - 1)
+    expires_in_sec: int = Field(0, alias="expiresInSec", ge=0, le=10**9)  # about 31 years
 
 
 class Presence(Body):

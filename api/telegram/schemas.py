@@ -5,6 +5,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from api.params import Int64
 from api.telegram.types import ChatId, Json
 
 
@@ -13,8 +14,8 @@ class Params(BaseModel):
 
 
 class GetUpdates(Params):
-    offset: int = 0
-    limit: int = Field(100, description="clamped to 1..100")
+    offset: Int64 = 0
+    limit: Int64 = Field(100, description="clamped to 1..100")
     timeout: float = Field(0, allow_inf_nan=False, description="seconds, clamped to 0..50")
     allowed_updates: Json[list[str] | None] = None
 
@@ -22,13 +23,13 @@ class GetUpdates(Params):
 class MessageEntity(BaseModel):
     model_config = ConfigDict(extra="allow")
     type: str
-    offset: int = Field(ge=0)
-    length: int = Field(ge=1)
+    offset: Int64 = Field(ge=0)
+    length: Int64 = Field(ge=1)
 
 
 class ReplyParameters(BaseModel):
     model_config = ConfigDict(extra="allow")
-    message_id: int
+    message_id: Int64
     chat_id: ChatId | None = None
     allow_sending_without_reply: bool = False
 
@@ -42,7 +43,7 @@ class Formatted(Params):
 
 class Replying(Formatted):
     reply_parameters: Json[ReplyParameters | None] = None
-    reply_to_message_id: int | None = None
+    reply_to_message_id: Int64 | None = None
     allow_sending_without_reply: bool = False
 
 
@@ -72,7 +73,7 @@ class GetFile(Params):
 
 class EditMessageText(Formatted):
     chat_id: ChatId | None = None
-    message_id: int | None = None
+    message_id: Int64 | None = None
     inline_message_id: str | None = None
     text: str = ""
     entities: Json[list[MessageEntity] | None] = None
@@ -80,20 +81,20 @@ class EditMessageText(Formatted):
 
 class EditMessageReplyMarkup(Params):
     chat_id: ChatId | None = None
-    message_id: int | None = None
+    message_id: Int64 | None = None
     inline_message_id: str | None = None
     reply_markup: Json[dict[str, Any] | None] = None
 
 
 class ChatMessage(Params):
     chat_id: ChatId
-    message_id: int
+    message_id: Int64
 
 
 class ForwardMessage(Params):
     chat_id: ChatId
     from_chat_id: ChatId
-    message_id: int
+    message_id: Int64
 
 
 class CopyMessage(ForwardMessage, Formatted):
@@ -114,7 +115,7 @@ class AnswerCallbackQuery(Params):
     text: str | None = Field(None, max_length=200)
     show_alert: bool = False
     url: str | None = None
-    cache_time: int = 0
+    cache_time: Int64 = 0
 
 
 class BotCommand(BaseModel):
@@ -154,6 +155,6 @@ class DeleteWebhook(Params):
 class SetWebhook(DeleteWebhook):
     url: str = ""
     secret_token: str | None = None
-    max_connections: int = Field(40, description="clamped to 1..100")
+    max_connections: Int64 = Field(40, description="clamped to 1..100")
     allowed_updates: Json[list[str] | None] = None
     ip_address: str | None = None

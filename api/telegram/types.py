@@ -6,6 +6,8 @@ from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 import orjson
 from pydantic import BeforeValidator
 
+from api.params import INT64_MAX
+
 
 def _json(value: Any) -> Any:
     if isinstance(value, bytes):
@@ -22,13 +24,14 @@ def _chat_id(value: Any) -> int | str:
     """An int, a numeric string, or any other string (`@username`; anything else is a chat
     nobody has: the method answers `chat not found`, as Telegram does)."""
     if isinstance(value, int) and not isinstance(value, bool):
-        return value
+        return value if -INT64_MAX - 1 <= value <= INT64_MAX else str(value)  # nobody's id
     if isinstance(value, str):
         value = value.strip()
         try:
-            return int(value)
+            number = int(value)
         except ValueError:
             return value
+        return number if -INT64_MAX - 1 <= number <= INT64_MAX else value
     raise ValueError("must be an integer or a string")
 
 
