@@ -9,7 +9,6 @@ Botyard's); the outbox, the order, the backoff, the records and the HTTP client 
 import asyncio
 import logging
 import math
-import random
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -17,6 +16,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 import aiohttp
 
+from api.webhook_http import TIMEOUT, Answer, post
 from domain.webhooks import GONE_AFTER, Webhook
 from projections import backlog, outbox, updates
 
@@ -24,21 +24,8 @@ if TYPE_CHECKING:
     from api.runtime import Runtime
 
 log = logging.getLogger(__name__)
-TIMEOUT = 30.0
-MAX_RETRY_AFTER = 3600
 BATCH = 100
 LEASE_RETRY = 3.0  # how soon a node takes over a webhook whose node died (or, say, stopped)
-
-
-@dataclass(frozen=True)
-class Answer:
-    """A receiver's 2xx answer, read whole (a dialect may find a request in it)."""
-
-    status: int
-    content_type: str
-    content: bytes
-
-
 class Adapter(Protocol):
     removes_gone: bool  # a receiver answering only 410 for `gone_after` loses its webhook
 
@@ -51,11 +38,6 @@ class Adapter(Protocol):
 
 
 ADAPTERS: dict[str, Adapter] = {}
-
-
-def backoff(attempt: int) -> float:
-    """1 s, doubled each attempt, capped at a random 60-120 s (Telegram's WebhookActor)."""
-    return min(2.0 ** (attempt - 1), random.uniform(60, 120))
 
 
 @dataclass
@@ -169,8 +151,9 @@ class Deliveries:
                 await runtime.writer.run(lambda unit: runtime.app.confirm_updates(
                     unit, address, update_id, "webhook.skip", [update_id]))
                 return
-            status, error, retry_in, response = await self._post(found["url"], *request,
-                                                                  attempt)
+            assert self._client is not None, "start() first"
+            status, error, retry_in, response = await post(self._client, found["url"],
+                                                           *request, attempt, address)
             recorded = runtime.writer.submit(lambda unit: runtime.app.record_delivery(
                 unit, address, update_id, attempt, status, error, retry_in,
                 self.gone_after if adapter.removes_gone else math.inf))
@@ -194,30 +177,6 @@ class Deliveries:
         else:
             hook.flying.pop(update_id, None)
             self.wake([address])
-
-    async def _post(self, url: str, body: bytes, headers: dict[str, str], attempt: int
-                    ) -> tuple[int | None, str, float, Answer | None]:
-        """(status, error or "", seconds until the next attempt, the 2xx answer)."""
-        assert self._client is not None, "start() first"
-        try:
-            async with self._client.post(url, data=body, headers=headers,
-                                         allow_redirects=False) as response:
-                status, reason = response.status, response.reason or ""
-                content = await response.read() if 200 <= status < 300 else b""
-                content_type = response.headers.get("content-type", "application/json")
-                after = response.headers.get("retry-after", "")
-        except TimeoutError:
-            return None, "Timeout expired", backoff(attempt), None
-        except aiohttp.ClientConnectorError:
-            return None, "Connection refused", backoff(attempt), None
-        except (aiohttp.ClientError, ValueError) as error:
-            return None, f"Connection error: {type(error).__name__}", backoff(attempt), None
-        if 200 <= status < 300:
-            return status, "", 0.0, Answer(status, content_type, content)
-        retry_in = backoff(attempt)
-        if after.isdigit():
-            retry_in = min(float(after), MAX_RETRY_AFTER)
-        return status, f"Wrong response from the webhook: {status} {reason}", retry_in, None
 
     def _spawn(self, work: Any) -> None:
         task = asyncio.ensure_future(work)

@@ -1,7 +1,14 @@
 """Botyard's uploads and downloads (botyard.md §1.8, decision 11): multipart `file` parts,
 classified by their Content-Type and held to the config's limits, kept in the one file store
 and served to anyone at `/static/<category>/<ulid><ext>`. A download is found by its exact
-recorded path, never by joining a request's path to a folder, so no path escapes."""
+recorded path, never by joining a request's path to a folder, so no path escapes.
+
+Downloads share the server's origin with the web client's cookie, so an uploaded page must
+never run there: every download is sandboxed and never sniffed, and only raster images, audio
+and video are shown inline (`<img>`, `<video>` embed them); anything else, SVG and PDF included,
+is an attachment."""
+import re
+
 from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse
 from starlette.datastructures import UploadFile
@@ -20,6 +27,10 @@ from domain.ids import AccountId
 from projections import files
 
 router = APIRouter(tags=["Botyard: files"], route_class=BotyardRoute)
+SANDBOX = {"X-Content-Type-Options": "nosniff",  # a type is never guessed into text/html
+           "Content-Security-Policy": "default-src 'none'; sandbox"}  # opened: a null origin
+INLINE = re.compile(  # no `+xml` subtype: a browser opens any such type as a document
+    r"image/(png|jpeg|gif|webp)|(audio|video)/[a-z0-9][a-z0-9.-]*")
 UPLOAD = {"requestBody": {"required": True, "content": {"multipart/form-data": {"schema": {
     "type": "object", "required": ["file"], "properties": {"file": {
         "type": "array", "items": {"type": "string", "format": "binary"}}}}}}}}
@@ -95,4 +106,7 @@ async def download(path: str, runtime: CurrentRuntime) -> FileResponse:
     stored = runtime.files.path(found["id"]) if found is not None else None
     if found is None or stored is None:
         raise BotyardError(404, "File not found.")
-    return FileResponse(stored, media_type=found["mime_type"])
+    inline = INLINE.fullmatch(found["mime_type"]) is not None
+    # else `attachment; filename="…"`, or RFC 5987's `filename*=utf-8''…` when quoting changes it
+    return FileResponse(stored, media_type=found["mime_type"], headers=SANDBOX,
+                        filename=None if inline else found["name"])

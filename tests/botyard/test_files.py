@@ -98,6 +98,53 @@ def test_an_upload_is_sorted_stored_and_served_back(tiny, clients, side, mime, c
     assert served.headers["content-type"].split(";")[0] == mime
 
 
+SANDBOX = {"x-content-type-options": "nosniff",
+           "content-security-policy": "default-src 'none'; sandbox"}
+SCRIPT = b"<script>fetch('/v1/client-api/chat').then(r => r.text()).then(alert)</script>"
+PAGES = [  # (name, part Content-Type, bytes, Content-Disposition served)
+    ("evil.html", "text/html", b"<!doctype html>" + SCRIPT, 'attachment; filename="evil.html"'),
+    ("evil.svg", "image/svg+xml", b'<svg xmlns="http://www.w3.org/2000/svg">' + SCRIPT
+     + b"</svg>", 'attachment; filename="evil.svg"'),
+    ("evil.xhtml", "application/xhtml+xml", b'<html xmlns="http://www.w3.org/1999/xhtml">'
+     + SCRIPT + b"</html>", 'attachment; filename="evil.xhtml"'),
+    ("café; menu.html", "text/html", SCRIPT,  # RFC 5987, as quoting would change it
+     "attachment; filename*=utf-8''caf%C3%A9%3B%20menu.html"),
+    ("report.pdf", "application/pdf", b"%PDF-1.4", 'attachment; filename="report.pdf"'),
+    ("odd", "audio/x-odd+xml", SCRIPT, 'attachment; filename="odd"'),  # +xml opens as a page
+]
+
+
+@pytest.mark.parametrize(("name", "mime", "content", "disposition"), PAGES,
+                         ids=[name for name, *_ in PAGES])
+def test_an_uploaded_page_is_served_as_a_sandboxed_attachment(tiny, clients, name, mime, content,
+                                                              disposition):
+    """Served inline on the server's own origin, a page's script would read the viewer's chats
+    with their cookie: anything but raster images, audio and video is a download, never sniffed,
+    and opened anyway it runs in a sandbox with no script."""
+    answer = upload(clients.user, (name, content, mime))
+    assert answer.status_code == 200, answer.text
+    [shown] = answer.json()
+    assert (shown["name"], shown["mimeType"]) == (name, mime)
+    served = httpx.get(f"{tiny.url}/{shown['path']}")
+    assert (served.status_code, served.content) == (200, content)
+    assert served.headers["content-type"].split(";")[0] == mime
+    assert served.headers["content-disposition"] == disposition
+    assert {key: served.headers.get(key) for key in SANDBOX} == SANDBOX
+
+
+@pytest.mark.parametrize(("name", "mime"), [("a.png", "image/png"), ("a.jpg", "image/jpeg"),
+                                            ("a.gif", "image/gif"), ("a.webp", "image/webp"),
+                                            ("a.mp4", "video/mp4"), ("a.mp3", "audio/mpeg")])
+def test_media_is_served_inline_and_sandboxed(tiny, clients, name, mime):
+    """`<img src>` and `<video src>` embed it (decision 13); a sandbox binds only a document."""
+    [shown] = upload(clients.user, (name, b"media bytes", mime)).json()
+    served = httpx.get(f"{tiny.url}/{shown['path']}")
+    assert (served.status_code, served.content) == (200, b"media bytes")
+    assert served.headers["content-type"] == mime
+    assert "content-disposition" not in served.headers
+    assert {key: served.headers.get(key) for key in SANDBOX} == SANDBOX
+
+
 @pytest.mark.parametrize(("mime", "category", "ext", "limit"), KINDS)
 def test_one_byte_over_a_categorys_limit_is_refused(clients, mime, category, ext, limit):
     answer = upload(clients.user, ("big.bin", payload(limit + 1), mime))
