@@ -19,6 +19,10 @@ from projections.files import blob_path
 T = TypeVar("T")
 
 CHUNK = 1 << 20
+# Every download's headers: served from the server's own origin, an uploaded page must never
+# run there (opened, it is sandboxed to a null origin) nor be guessed into text/html
+SANDBOX = {"X-Content-Type-Options": "nosniff",
+           "Content-Security-Policy": "default-src 'none'; sandbox"}
 
 
 class TooLarge(Exception):

@@ -18,7 +18,7 @@ from api.botyard.auth import CurrentBot, CurrentUser
 from api.botyard.errors import BotyardError, BotyardRoute
 from api.botyard.schemas import BotyardFile
 from api.deps import CurrentRuntime
-from api.filestore import TooLarge
+from api.filestore import SANDBOX, TooLarge
 from api.params import ParamsError
 from api.responses import JSON
 from api.runtime import Runtime
@@ -27,8 +27,6 @@ from domain.ids import AccountId
 from projections import files
 
 router = APIRouter(tags=["Botyard: files"], route_class=BotyardRoute)
-SANDBOX = {"X-Content-Type-Options": "nosniff",  # a type is never guessed into text/html
-           "Content-Security-Policy": "default-src 'none'; sandbox"}  # opened: a null origin
 INLINE = re.compile(  # no `+xml` subtype: a browser opens any such type as a document
     r"image/(png|jpeg|gif|webp)|(audio|video)/[a-z0-9][a-z0-9.-]*")
 UPLOAD = {"requestBody": {"required": True, "content": {"multipart/form-data": {"schema": {

@@ -10,7 +10,7 @@ from starlette.datastructures import UploadFile
 from api.auth import CurrentUser
 from api.deps import CurrentRuntime
 from api.feather.errors import FeatherRoute
-from api.filestore import TooLarge
+from api.filestore import SANDBOX, TooLarge
 from api.runtime import Runtime
 from domain.errors import invalid, not_found
 from domain.files import Blob
@@ -38,4 +38,5 @@ async def download(file_id: str, user: CurrentUser, runtime: CurrentRuntime) -> 
     path = runtime.files.path(file_id) if found is not None else None
     if found is None or path is None:
         raise not_found("file not found")
-    return FileResponse(path, media_type=found["mime_type"], filename=found["name"])
+    return FileResponse(path, media_type=found["mime_type"], filename=found["name"],
+                        headers=SANDBOX)

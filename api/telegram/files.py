@@ -9,7 +9,7 @@ from fastapi.responses import FileResponse
 from starlette.datastructures import UploadFile
 
 from api.deps import CurrentRuntime
-from api.filestore import TooLarge
+from api.filestore import SANDBOX, TooLarge
 from api.telegram import render
 from api.telegram.auth import authenticate
 from api.telegram.errors import TelegramError, TelegramRoute, bad_request
@@ -118,4 +118,5 @@ async def download(token: str, file_path: str, request: Request, runtime: Curren
     path = runtime.files.path(file_id) if found is not None else None
     if found is None or path is None:
         raise TelegramError(404, "Not Found: file not found")
-    return FileResponse(path, media_type=found["mime_type"], filename=found["name"])
+    return FileResponse(path, media_type=found["mime_type"], filename=found["name"],
+                        headers=SANDBOX)

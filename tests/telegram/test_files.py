@@ -40,6 +40,8 @@ def messages(user: User, count: int, timeout: float = 20.0) -> list[dict]:
 def fetched(user: User, file_id: str) -> bytes:
     response = user.http.get(f"/v1/files/{file_id}", headers=user.headers)
     assert response.status_code == 200, response.text
+    assert response.headers["x-content-type-options"] == "nosniff"  # never run as a page
+    assert response.headers["content-security-policy"] == "default-src 'none'; sandbox"
     return response.content
 
 
@@ -117,8 +119,11 @@ def test_bad_paths_answer_an_envelope_and_record_nothing(server, http):
     file_id = body["result"]["document"]["file_id"]
     path = http.post(f"/bot{mine}/getFile", json={"file_id": file_id}).json()["result"][
         "file_path"]
-    assert not path.startswith("/") and http.get(f"/file/bot{mine}/{path}").content == \
-        b"owner's only"
+    downloaded = http.get(f"/file/bot{mine}/{path}")
+    assert not path.startswith("/") and downloaded.content == b"owner's only"
+    assert downloaded.headers["x-content-type-options"] == "nosniff"  # never run as a page
+    assert downloaded.headers["content-security-policy"] == "default-src 'none'; sandbox"
+    assert downloaded.headers["content-disposition"].startswith("attachment")
     before, files_before = stats(server.data)["events"], stored_files(server.data)
 
     unknown = "01J00000000000000000000000"  # a well-formed id no file has
