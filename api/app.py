@@ -10,7 +10,7 @@ from starlette.exceptions import HTTPException
 from starlette.routing import Match
 
 from api import logs, openapi, redact
-from api.bodylimit import BodyLimit, BodyTooLarge
+from api.bodylimit import UPLOADS, BodyLimit, BodyTooLarge
 from api.botyard import admin as botyard_admin
 from api.botyard import bots as botyard_bots
 from api.botyard import client as botyard_client
@@ -156,6 +156,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     openapi.install(app)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes,
-                       max_upload_bytes=settings.max_upload_bytes,
+                       max_upload_bytes=settings.max_upload_bytes, uploads=UPLOADS,
                        envelope=lambda scope: envelope_for(scope["path"]))
     return app

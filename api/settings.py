@@ -27,6 +27,10 @@ class Settings:
         default_factory=lambda: _env_int("BOTBUS_TELEGRAM_RATE_LIMIT", 0))
     telegram_chat_rate_limit: int = field(  # per second per chat of a bot; 0: no limit
         default_factory=lambda: _env_int("BOTBUS_TELEGRAM_CHAT_RATE_LIMIT", 0))
+    login_failures: int = field(  # MaxChat failed logins per username per window (ten times
+        default_factory=lambda: _env_int("BOTBUS_LOGIN_FAILURES", 10))  # per address); 0: off
+    login_window: float = field(  # seconds those failures count for
+        default_factory=lambda: float(os.environ.get("BOTBUS_LOGIN_WINDOW") or 300))
     update_retention: float = field(  # seconds a bot's update waits before it is dropped
         default_factory=lambda: float(os.environ.get("BOTBUS_UPDATE_RETENTION") or RETENTION))
     webhook_gone_after: float = field(  # a Telegram webhook answering only 410 this long goes

@@ -133,9 +133,14 @@ async def take(runtime: Runtime, address: str, limit: int, via: str,
 
 
 async def send(runtime: Runtime, bot: dict, params: SendMessage) -> dict:
+    """Held to the Telegram sending limits (telegram.md decision 9), which count per bot
+    whichever family it calls through: both its tokens work on both (decision 2)."""
     to = normalize_chat_id(params.chat_id)
     if not to:
         raise invalid("chat_id is empty after removing non-hex characters")
+    if runtime.limits.on and (wait := runtime.limits.retry_after(bot["id"], to)) is not None:
+        raise HTTPException(429, f"Too Many Requests: retry after {wait}",
+                            headers={"Retry-After": str(wait)})
     delivered = runtime.sockets.is_online(to)
     content = {"text": params.text}
     sent = await runtime.writer.run(

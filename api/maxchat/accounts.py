@@ -5,7 +5,7 @@ import asyncio
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from fastapi import APIRouter
+from fastapi import APIRouter, HTTPException, Request
 
 from api.deps import CurrentRuntime
 from api.maxchat import render
@@ -42,8 +42,14 @@ async def register(body: Params[Credentials], runtime: CurrentRuntime) -> JSON:
 
 @router.post("/api/auth/login", response_model=MaxChatSession,
              openapi_extra=documented(Credentials))
-async def login(body: Params[Credentials], runtime: CurrentRuntime) -> JSON:
-    """A new bearer token; the earlier ones stay valid until their logout."""
+async def login(body: Params[Credentials], runtime: CurrentRuntime, request: Request) -> JSON:
+    """A new bearer token; the earlier ones stay valid until their logout. Failures are
+    throttled per username and address (api/logins.py) before anything is hashed."""
+    throttle, address = runtime.limits.logins, request.client.host if request.client else ""
+    wait = throttle.attempt(body.username, address)
+    if wait is not None:
+        raise HTTPException(429, f"too many failed logins: retry after {wait} seconds",
+                            headers={"Retry-After": str(wait)})
     found = apps.login(runtime.db, body.username)
     try:
         await asyncio.to_thread(HASHER.verify, found["password_hash"] if found else _DUMMY,
@@ -52,6 +58,7 @@ async def login(body: Params[Credentials], runtime: CurrentRuntime) -> JSON:
         raise MaxChatError(401, BAD_LOGIN) from None
     if found is None:
         raise MaxChatError(401, BAD_LOGIN)
+    throttle.succeeded(body.username, address)
     account_id = found["account_id"]
     token = await runtime.writer.run(lambda unit: runtime.app.open_session(unit, account_id))
     return ok(user=me(runtime, account_id), token=token)
