@@ -5,21 +5,17 @@ import time
 from collections.abc import Callable
 
 from api.logins import LoginThrottle
-from api.settings import Settings
 
 
 class RateLimits:
     """The runtime's limits: sending, here, and `logins`, MaxChat's failed-login throttle
-    (api/logins.py; from the BOTBUS_LOGIN_* settings unless given)."""
+    (api/logins.py; off unless given: the runtime gives it from the BOTBUS_LOGIN_* settings)."""
 
     def __init__(self, per_bot: int = 0, per_chat: int = 0,
                  clock: Callable[[], float] = time.monotonic,
                  logins: LoginThrottle | None = None) -> None:
         self.per_bot, self.per_chat, self.clock = per_bot, per_chat, clock
-        if logins is None:
-            settings = Settings()
-            logins = LoginThrottle(settings.login_failures, settings.login_window)
-        self.logins = logins
+        self.logins = logins if logins is not None else LoginThrottle(0, 0)
         self.on = bool(per_bot or per_chat)  # the hot path's one check while unconfigured
         self._window = -1
         self._counts: dict[tuple[str, str], int] = {}

@@ -14,6 +14,7 @@ from api.botyard.config import load as load_botyard_config
 from api.botyard.sessions import Sessions
 from api.callers import Callers
 from api.filestore import FileStore
+from api.logins import LoginThrottle
 from api.longpoll import Polls, Taken, Waiters, addresses_touched
 from api.maxchat.fanout import Fanout
 from api.presence import Presence
@@ -124,7 +125,9 @@ class Runtime:
                       FileStore(store_dir(data, settings.files), settings.max_upload_bytes),
                       checkpoints,
                       RateLimits(settings.telegram_rate_limit,
-                                 settings.telegram_chat_rate_limit), node=node)
+                                 settings.telegram_chat_rate_limit, logins=LoginThrottle(
+                                     settings.login_failures, settings.login_window)),
+                      node=node)
         runtime.webhooks = Deliveries(runtime, settings.webhook_gone_after)
         runtime.retention = Retention(runtime, settings.update_retention)
         runtime.gateway = Fanout(db)

@@ -14,8 +14,8 @@ from api import misses
 from api.maxchat import render
 from api.maxchat.auth import caller
 from api.maxchat.fanout import frame
-from api.maxchat.gateway_config import heartbeat_interval
-from api.maxchat.identifies import Identifies, daily_limit
+from api.maxchat.gateway_config import heartbeat_interval, identify_limit
+from api.maxchat.identifies import Identifies
 from api.maxchat.replay import missed, too_far
 from api.maxchat.wire import Wire
 from api.runtime import Runtime
@@ -29,7 +29,7 @@ UNKNOWN_SESSION, INVALID_SEQ, RATE_LIMITED, TIMED_OUT = 4006, 4007, 4008, 4009
 RESTARTING, SLOW_READER = 1012, 4000  # 4000: resumable (RESUME reads the log)
 MAX_FRAME = 4096
 RATE = (120, 60.0)  # client frames per seconds
-IDENTIFIES = Identifies(daily_limit())  # per process: one server's accounts
+IDENTIFIES = Identifies(identify_limit())  # per process: one server's accounts
 
 
 class Closed(Exception):

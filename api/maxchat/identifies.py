@@ -1,19 +1,11 @@
 """How often one account may IDENTIFY (research-compat §5: 1,000 a day). Each IDENTIFY writes
 a session to the log, so a bot stuck reconnecting would grow the log without end. Counted in
 memory per account over a sliding day: a restart forgets, as it only has to bound a loop."""
-import os
 import time
 from collections import deque
 from collections.abc import Callable
 
 DAY = 86_400.0
-DEFAULT_LIMIT = 1_000
-
-
-def daily_limit() -> int:
-    """`BOTBUS_GATEWAY_IDENTIFY_LIMIT` (tests set a small one)."""
-    value = os.environ.get("BOTBUS_GATEWAY_IDENTIFY_LIMIT", "")
-    return int(value) if value.isdigit() and int(value) > 0 else DEFAULT_LIMIT
 
 
 class Identifies:

@@ -1,23 +1,20 @@
 """Entities as a parser finds them: the plain text grows and each entity is opened and closed
 at UTF-16 offsets (telegram.md decision 10), shared by the HTML and the Markdown parsers."""
-import re
-
+from api.params import decimal
 from api.telegram.errors import bad_request
+from api.telegram.render import utf16_len
 
 MENTION = "tg://user?id="
-
-
-def units(text: str) -> int:
-    return len(text.encode("utf-16-le")) // 2
 
 
 def link(url: str) -> dict:
     """A link's entity: `tg://user?id=N` mentions the account N (a `text_mention`)."""
     if not url.startswith(MENTION):
         return {"type": "text_link", "url": url}
-    if not re.fullmatch(r"[0-9]{1,18}", url[len(MENTION):]):
+    number = decimal(url[len(MENTION):])
+    if number is None:
         raise bad_request(f"can't parse entities: wrong user identifier in \"{url}\"")
-    return {"type": "text_mention", "user": {"id": int(url[len(MENTION):])}}
+    return {"type": "text_mention", "user": {"id": number}}
 
 
 class Builder:
@@ -31,7 +28,7 @@ class Builder:
 
     def add(self, text: str) -> None:
         self.parts.append(text)
-        self.length += units(text)
+        self.length += utf16_len(text)
 
     def start(self, tag: str, entity: dict) -> None:
         self.open.append((tag, {**entity, "offset": self.length}))

@@ -5,9 +5,11 @@ entities kept in place."""
 from collections.abc import Callable
 from html.parser import HTMLParser
 
+from api.params import INT64_MAX
 from api.telegram import markdown
-from api.telegram.entities import Builder, link, units
+from api.telegram.entities import Builder, link
 from api.telegram.errors import bad_request
+from api.telegram.render import mentioned, utf16_len
 
 _HTML_TAGS = {"b": "bold", "strong": "bold", "i": "italic", "em": "italic", "u": "underline",
               "ins": "underline", "s": "strikethrough", "strike": "strikethrough",
@@ -57,9 +59,9 @@ def _html(text: str) -> tuple[str, list[dict]]:
 
 def _trim(text: str, entities: list[dict]) -> tuple[str, list[dict]]:
     stripped = text.lstrip()
-    lead = units(text[:len(text) - len(stripped)])
+    lead = utf16_len(text[:len(text) - len(stripped)])
     stripped = stripped.rstrip()
-    end = units(stripped)
+    end = utf16_len(stripped)
     kept = []
     for entity in entities:
         start = max(entity["offset"] - lead, 0)
@@ -76,9 +78,8 @@ def _mentions(entities: list[dict], people: People) -> list[dict]:
     kept = []
     for entity in entities:
         if entity["type"] == "text_mention":
-            user = entity.get("user")
-            number = user.get("id") if isinstance(user, dict) else None
-            if type(number) is not int or not 0 <= number < 1 << 63:
+            number = mentioned(entity)
+            if number is None or not 0 <= number <= INT64_MAX:
                 raise bad_request("can't parse entities: wrong user identifier in a text_mention")
             if people(number) is None:
                 continue

@@ -56,15 +56,21 @@ Lookup = Callable[[str], dict | None]
 People = Callable[[int], dict | None]  # an account (a directory row) by its Telegram id
 
 
+def mentioned(entity: dict) -> int | None:
+    """The Telegram id of the user a `text_mention` entity names, if it names one by an int."""
+    user = entity.get("user")
+    number = user.get("id") if isinstance(user, dict) else None
+    return number if type(number) is int else None
+
+
 def mentions(entities: list[dict], people: People) -> list[dict]:
     """A `text_mention` is stored with its user's id alone and shown with the account as it
     is now, as `from` is; one naming no account is left out."""
     shown = []
     for entity in entities:
         if entity.get("type") == "text_mention":
-            user = entity.get("user")
-            number = user.get("id") if isinstance(user, dict) else None
-            found = people(number) if type(number) is int else None
+            number = mentioned(entity)
+            found = people(number) if number is not None else None
             if found is None:
                 continue
             entity = {**entity, "user": account(found)}

@@ -26,12 +26,6 @@ def server(tmp_path_factory) -> Iterator[Server]:
     running.stop()
 
 
-@pytest.fixture
-def http(server) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=server.url, timeout=15) as client:
-        yield client
-
-
 FIELDS = {"username": "someone", "password": "a password", "name": "Bot", "nickname": "web"}
 REFUSALS = [  # (path, the dialect's envelope of the ordinary limit's 413)
     ("/api/auth/login", {"error": TOO_LARGE}),
