@@ -10,6 +10,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -99,6 +100,13 @@ class Server:
 
     def log_text(self) -> str:
         return self.output.read_text() if self.output.exists() else ""
+
+
+def served(tmp_path_factory, name: str, **env: str) -> Iterator[Server]:
+    """A module fixture's body: a server of its own, with these settings, stopped after."""
+    running = Server(tmp_path_factory.mktemp(name) / "data", env=env).start()
+    yield running
+    running.stop()
 
 
 def store_args(data: Path) -> list[str]:

@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from tests.conftest import register_bot, register_user
-from tests.servers import Server
+from tests.servers import Server, served
 
 LIMIT = 4096
 TOO_LARGE = f"request body is larger than {LIMIT} bytes"
@@ -20,10 +20,8 @@ BIG = os.urandom(4 * LIMIT)  # over the ordinary limit, far under the upload lim
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory) -> Iterator[Server]:
-    running = Server(tmp_path_factory.mktemp("limits") / "data", env={
-        "BOTBUS_MAX_BODY_BYTES": str(LIMIT), "ADMIN_SECRET_KEY": ADMIN_KEY}).start()
-    yield running
-    running.stop()
+    yield from served(tmp_path_factory, "limits", BOTBUS_MAX_BODY_BYTES=str(LIMIT),
+                      ADMIN_SECRET_KEY=ADMIN_KEY)
 
 
 FIELDS = {"username": "someone", "password": "a password", "name": "Bot", "nickname": "web"}

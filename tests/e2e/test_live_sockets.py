@@ -14,7 +14,7 @@ from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import connect
 
 from tests.conftest import register_bot, register_user
-from tests.servers import Server
+from tests.servers import Server, served
 
 pytestmark = pytest.mark.slow
 INVALID_TOKEN = {"ok": False, "description": "invalid token"}
@@ -24,10 +24,7 @@ ACK_TIMEOUT = 1.0
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    running = Server(tmp_path_factory.mktemp("sockets") / "data",
-                     env={"BOTBUS_ACK_TIMEOUT": str(ACK_TIMEOUT)}).start()
-    yield running
-    running.stop()
+    yield from served(tmp_path_factory, "sockets", BOTBUS_ACK_TIMEOUT=str(ACK_TIMEOUT))
 
 
 def ws_url(server: Server, token: str | None = None) -> str:

@@ -13,16 +13,14 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.servers import ROOT, Server
+from tests.servers import ROOT, Server, served
 
 BOTS = Path(__file__).parent / "bots"
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory) -> Iterator[Server]:
-    running = Server(tmp_path_factory.mktemp("botbus") / "data").start()
-    yield running
-    running.stop()
+    yield from served(tmp_path_factory, "botbus")
 
 
 @pytest.fixture

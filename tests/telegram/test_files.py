@@ -15,7 +15,7 @@ import zlib
 import httpx
 import pytest
 
-from tests.servers import ROOT, Server, store_args
+from tests.servers import ROOT, Server, served, store_args
 from tests.telegram.conftest import User, new_bot, new_user, running_bot
 
 STARTUP = 60.0  # importing aiogram alone takes seconds
@@ -191,10 +191,7 @@ def test_malformed_multipart_from_a_user_is_a_featherchat_failure(server, http):
 @pytest.fixture(scope="module")
 def small(tmp_path_factory):
     """A server whose uploads are capped at 1000 bytes."""
-    running = Server(tmp_path_factory.mktemp("small") / "data",
-                     env={"BOTBUS_MAX_UPLOAD_BYTES": "1000"}).start()
-    yield running
-    running.stop()
+    yield from served(tmp_path_factory, "small", BOTBUS_MAX_UPLOAD_BYTES="1000")
 
 
 def test_an_upload_over_the_cap_is_413_and_leaves_nothing(small):

@@ -6,16 +6,13 @@ import time
 import httpx
 import pytest
 
-from tests.servers import Server
+from tests.servers import served
 from tests.telegram.conftest import new_bot, new_user
 
 
 @pytest.fixture(scope="module")
 def limited(tmp_path_factory):
-    server = Server(tmp_path_factory.mktemp("limited") / "data",
-                    env={"BOTBUS_TELEGRAM_RATE_LIMIT": "3"}).start()
-    yield server
-    server.stop()
+    yield from served(tmp_path_factory, "limited", BOTBUS_TELEGRAM_RATE_LIMIT="3")
 
 
 def test_sending_over_the_limit_is_refused_with_retry_after(limited):

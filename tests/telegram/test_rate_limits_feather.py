@@ -8,7 +8,7 @@ import time
 import httpx
 import pytest
 
-from tests.servers import Server
+from tests.servers import served
 from tests.telegram.conftest import new_bot, new_user
 
 LIMIT = 3
@@ -16,10 +16,7 @@ LIMIT = 3
 
 @pytest.fixture(scope="module")
 def limited(tmp_path_factory):
-    server = Server(tmp_path_factory.mktemp("limited") / "data",
-                    env={"BOTBUS_TELEGRAM_RATE_LIMIT": str(LIMIT)}).start()
-    yield server
-    server.stop()
+    yield from served(tmp_path_factory, "limited", BOTBUS_TELEGRAM_RATE_LIMIT=str(LIMIT))
 
 
 def feather(http: httpx.Client, bot: dict, user, text: str, spelling: str = "sendMessage"):

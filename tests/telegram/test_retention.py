@@ -12,7 +12,7 @@ import httpx
 import pytest
 
 from tests.receivers import Receiver
-from tests.servers import ROOT, Server, replay_log
+from tests.servers import ROOT, Server, replay_log, served
 from tests.telegram.conftest import new_bot, new_user
 from tests.telegram.test_webhooks import call, info, until
 
@@ -20,22 +20,16 @@ RETENTION = 2.0  # seconds; swept every half second
 GONE_AFTER = 2.0
 
 
-def started(tmp_path_factory, name: str, value: float) -> Iterator[Server]:
-    running = Server(tmp_path_factory.mktemp("botbus") / "data", env={name: str(value)}).start()
-    yield running
-    running.stop()
-
-
 @pytest.fixture(scope="module")
 def server(tmp_path_factory) -> Iterator[Server]:
     """The tests' `http` client (conftest's) talks to this one."""
-    yield from started(tmp_path_factory, "BOTBUS_UPDATE_RETENTION", RETENTION)
+    yield from served(tmp_path_factory, "botbus", BOTBUS_UPDATE_RETENTION=str(RETENTION))
 
 
 @pytest.fixture(scope="module")
 def gone_server(tmp_path_factory) -> Iterator[Server]:
     """Its own: its 410 runs outlast the other's retention."""
-    yield from started(tmp_path_factory, "BOTBUS_WEBHOOK_GONE_AFTER", GONE_AFTER)
+    yield from served(tmp_path_factory, "gone", BOTBUS_WEBHOOK_GONE_AFTER=str(GONE_AFTER))
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ import httpx
 import pytest
 from websockets.sync.client import connect
 
-from tests.servers import Server
+from tests.servers import Server, served
 from tests.telegram.conftest import User, new_bot, new_user
 
 pytestmark = pytest.mark.slow
@@ -18,10 +18,7 @@ INLINE = {"inline_keyboard": [[{"text": "Yes", "callback_data": "yes"},
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory) -> Iterator[Server]:
-    running = Server(tmp_path_factory.mktemp("messages") / "data",
-                     env={"ADMIN_SECRET_KEY": ADMIN_KEY}).start()
-    yield running
-    running.stop()
+    yield from served(tmp_path_factory, "messages", ADMIN_SECRET_KEY=ADMIN_KEY)
 
 
 class Bot:

@@ -9,7 +9,7 @@ from concurrent.futures import ThreadPoolExecutor
 import httpx
 import pytest
 
-from tests.servers import Server
+from tests.servers import Server, served
 from tests.telegram.conftest import User, new_bot, new_user
 
 pytestmark = pytest.mark.slow
@@ -20,9 +20,7 @@ SUPERSEDED = ("Conflict: terminated by other getUpdates request; make sure that 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory) -> Iterator[Server]:
     """This module's own server, which one test restarts."""
-    running = Server(tmp_path_factory.mktemp("updates") / "data").start()
-    yield running
-    running.stop()
+    yield from served(tmp_path_factory, "updates")
 
 
 class Bot:
