@@ -1,7 +1,7 @@
 """`parse_mode` applied as Telegram applies it (telegram.md decision 10): the text is stored
 plain and its formatting becomes `entities`, offsets and lengths in UTF-16 code units.
-HTML here, the Markdown modes in markdown.py. Leading and trailing whitespace is trimmed,
-entities kept in place."""
+HTML here, the Markdown modes in markdown.py. The text is then cleaned and trimmed as tdlib
+does it (td/telegram/MessageEntity.cpp, fix_formatted_text), entities kept in place."""
 from collections.abc import Callable
 from html.parser import HTMLParser
 
@@ -57,18 +57,60 @@ def _html(text: str) -> tuple[str, list[dict]]:
     return plain, [e for e in entities if e["type"] != "code_in_pre"]
 
 
-def _trim(text: str, entities: list[dict]) -> tuple[str, list[dict]]:
-    stripped = text.lstrip()
-    lead = utf16_len(text[:len(text) - len(stripped)])
-    stripped = stripped.rstrip()
-    end = utf16_len(stripped)
-    kept = []
+# Dropped from what a bot sends: `\r` (telebot's Markdown helpers end italics with one), line
+# and paragraph separators, bidi embeddings and three combining vertical lines
+_DROPPED = frozenset("\r\u2028\u2029\u202a\u202b\u202c\u202d\u202e\u030a\u0333\u033f")
+# What tdlib counts as no text at all (strip_empty_characters): spaces of every width, and
+# zero-width characters, no-break spaces and byte order marks around them
+_SPACES = frozenset("\u1680\u180e\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008"
+                    "\u2009\u200a\u202f\u205f\u2800\u3000\ufffc")
+_INVISIBLE = frozenset(" \n\u200b\u200c\u200d\u200e\u200f\u202e\ufeff\u00a0")
+
+
+def _unwanted(char: str) -> bool:
+    return char in _DROPPED or (char < " " and char != "\n")
+
+
+def _clean(text: str, entities: list[dict]) -> tuple[str, list[dict]]:
+    """Control characters but the newline become spaces and `_DROPPED` ones go; each entity
+    keeps covering what it covered."""
+    if not any(_unwanted(char) for char in text):
+        return text, entities
+    kept: list[str] = []
+    moved = [0] * (utf16_len(text) + 1)  # an old UTF-16 offset -> its new one
+    old = new = 0
+    for char in text:
+        width = utf16_len(char)
+        moved[old] = new
+        if char in _DROPPED:
+            old += width
+            continue
+        kept.append(" " if char < " " and char != "\n" else char)
+        if width == 2:
+            moved[old + 1] = new + 1
+        old, new = old + width, new + width
+    moved[old] = new
+    cleaned = []
     for entity in entities:
-        start = max(entity["offset"] - lead, 0)
-        stop = min(entity["offset"] + entity["length"] - lead, end)
-        if stop > start:
-            kept.append({**entity, "offset": start, "length": stop - start})
-    return stripped, kept
+        start, end = (moved[min(at, old)] for at in
+                      (entity["offset"], entity["offset"] + entity["length"]))
+        if end > start:
+            cleaned.append({**entity, "offset": start, "length": end - start})
+    return "".join(kept), cleaned
+
+
+def _trim(text: str, entities: list[dict]) -> tuple[str, list[dict]]:
+    """Spaces and newlines go from the end (entities shortened) and from the start up to the
+    first entity; a text of nothing visible is no text."""
+    stripped = text.rstrip(" \n")
+    if all(char in _INVISIBLE or char in _SPACES for char in stripped):
+        return "", []
+    end = utf16_len(stripped)
+    kept = [{**entity, "length": min(entity["offset"] + entity["length"], end) - entity["offset"]}
+            for entity in entities if entity["offset"] < end]
+    lead = len(stripped) - len(stripped.lstrip(" \n"))
+    lead = min([lead, *(entity["offset"] for entity in kept)])
+    return stripped[lead:], [{**entity, "offset": entity["offset"] - lead} for entity in kept]
 
 
 def _mentions(entities: list[dict], people: People) -> list[dict]:
@@ -92,8 +134,8 @@ def parse(text: str, parse_mode: str | None, entities: list[dict] | None, people
           ) -> tuple[str, list[dict]]:
     """(plain text, entities). Explicit `entities` win over `parse_mode`, as in Telegram."""
     mode = (parse_mode or "").lower()
-    if entities or not mode:
-        plain, found = text, list(entities or ())
+    if entities or not mode:  # a null field (telebot sends all of them) is no field
+        plain, found = text, [{k: v for k, v in e.items() if v is not None} for e in entities or ()]
     elif mode == "html":
         plain, found = _html(text)
     elif mode == "markdownv2":
@@ -102,4 +144,4 @@ def parse(text: str, parse_mode: str | None, entities: list[dict] | None, people
         plain, found = markdown.legacy(text)
     else:
         raise bad_request(f"unsupported parse_mode: {parse_mode}")
-    return _trim(plain, _mentions(found, people))
+    return _trim(*_clean(plain, _mentions(found, people)))

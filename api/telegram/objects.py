@@ -42,6 +42,13 @@ class ChatFullInfo(Chat):
     accepted_gift_types: AcceptedGiftTypes = AcceptedGiftTypes()
 
 
+class ChatMember(BaseModel):
+    """ChatMemberMember: both parties of a private chat are members, as in Telegram."""
+
+    user: User
+    status: Literal["member"] = "member"
+
+
 class Document(BaseModel):
     file_id: str
     file_unique_id: str

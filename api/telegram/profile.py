@@ -2,6 +2,7 @@
 chats, and the no-ops of a local server (logOut, close, sendChatAction)."""
 import orjson
 
+from api.params import decimal
 from api.telegram import render
 from api.telegram.errors import bad_request
 from api.telegram.methods import Call, method
@@ -11,12 +12,14 @@ from api.telegram.objects import (
     BotName,
     BotShortDescription,
     ChatFullInfo,
+    ChatMember,
     Me,
 )
 from api.telegram.schemas import (
     BotCommand,
     ChatOnly,
     CommandScope,
+    GetChatMember,
     LanguageOnly,
     SendChatAction,
     SetMyCommands,
@@ -148,6 +151,24 @@ async def get_chat(call: Call, params: ChatOnly) -> dict:
     shown = render.chat(render.account(call.chat(params.chat_id)))
     return {**shown, "accent_color_id": 0, "max_reaction_count": 11,
             "accepted_gift_types": AcceptedGiftTypes().model_dump()}
+
+
+@method("getChatMember", ChatMember, GetChatMember)
+async def get_chat_member(call: Call, params: GetChatMember) -> dict:
+    """A private chat has two members, its user and the bot, both `member` (as tdlib answers
+    for a private chat); anyone else is no member of it. Bots check admin rights with this."""
+    value = params.user_id
+    number = value if type(value) is int else decimal(str(value).strip()) or 0
+    if number <= 0:
+        raise bad_request("invalid user_id specified")
+    chat = call.chat(params.chat_id)
+    if chat["number"] == number:
+        return {"user": render.account(chat), "status": "member"}
+    if call.bot["number"] == number:  # named as getMe names it, without its getMe-only flags
+        me = await get_me(call, None)
+        return {"user": {k: me[k] for k in ("id", "is_bot", "first_name", "username")},
+                "status": "member"}
+    raise bad_request("member not found")
 
 
 @method("sendChatAction", bool, SendChatAction)

@@ -110,6 +110,10 @@ class SendChatAction(ChatOnly):
     action: str
 
 
+class GetChatMember(ChatOnly):
+    user_id: Any = Field(0, description="a user's integer id")
+
+
 class AnswerCallbackQuery(Params):
     callback_query_id: str
     text: str | None = Field(None, max_length=200)
