@@ -10,6 +10,10 @@ must not stall every later event: it is set aside as a fault of that read model,
 loudly and kept in `projection_faults` (shown by `/health`), and the rest goes on. A
 rebuild sets the same events aside, since applying is deterministic. An operational error
 (disk full, I/O) is not a fault of the event: it propagates, and the batch is retried.
+
+Read models tracked past the log's last position were built from a history the log no
+longer holds (a log restored from a backup): they are dropped and replayed, or new events
+would hide behind the old positions, answered but never readable.
 """
 import logging
 import sqlite3
@@ -30,6 +34,30 @@ _TRACK_ROWS = ("INSERT INTO tracking (name, position, version) VALUES {rows} ON 
 _TRACK = _TRACK_ROWS.format(rows="(?, ?, ?)")
 
 
+def discard_ahead(db: Database, models: Sequence[ModuleType], last: int) -> None:
+    """Drop every read model (and its faults) if one is tracked past `last`, the log's end."""
+    if not db["tracking"].exists():
+        return
+    ahead = {row["name"]: row["position"] for row in db.execute(
+        "SELECT name, position FROM tracking WHERE position > ?", (last,))}
+    if not ahead:
+        return
+    log.warning("read models are ahead of the log (restored from a backup?): replaying them",
+                extra={"log_position": last, "read_models": ahead})
+    with db.atomic():
+        for model in models:
+            _drop(db, model)
+        db.execute(f"DELETE FROM {FAULTS} WHERE model = '*' AND position > ?", (last,))
+
+
+def _drop(db: Database, model: ModuleType) -> None:
+    for table in model.TABLES:
+        db.execute(f"DROP TABLE IF EXISTS [{table}]")
+    db.execute("DELETE FROM tracking WHERE name = ?", (model.NAME,))
+    if db[FAULTS].exists():
+        db.execute(f"DELETE FROM {FAULTS} WHERE model = ?", (model.NAME,))
+
+
 def create_tables(db: Database, models: Iterable[ModuleType] = READ_MODELS) -> None:
     db.table("tracking").create({"name": str, "position": int, "version": int}, pk="name",
                                 if_not_exists=True)
@@ -42,10 +70,7 @@ def create_tables(db: Database, models: Iterable[ModuleType] = READ_MODELS) -> N
                         extra={"read_model": model.NAME, "from": row["version"],
                                "to": model.VERSION})
             with db.atomic():
-                for table in model.TABLES:
-                    db.execute(f"DROP TABLE IF EXISTS [{table}]")
-                db.execute("DELETE FROM tracking WHERE name = ?", (model.NAME,))
-                db.execute(f"DELETE FROM {FAULTS} WHERE model = ?", (model.NAME,))
+                _drop(db, model)
         model.create(db)
 
 
@@ -68,6 +93,15 @@ def tracked_positions(db: Database, models: Iterable[ModuleType] = READ_MODELS) 
 
 def faults(db: Database) -> list[dict]:
     return [dict(row) for row in db.execute(f"SELECT * FROM {FAULTS} ORDER BY position")]
+
+
+def copy_faults(db: Database, schema: str, model: ModuleType) -> None:
+    """A read model's faults as found by the build in the attached `schema` (a one-model
+    rebuild): the old ones go with the rows they stood for."""
+    db.execute(f"DELETE FROM main.{FAULTS} WHERE model = ?", (model.NAME,))
+    db.execute(f"INSERT INTO main.{FAULTS} (model, position, event, originator_id, error)"
+               f" SELECT model, position, event, originator_id, error FROM [{schema}].{FAULTS}"
+               " WHERE model = ?", (model.NAME,))
 
 
 def project(db: Database, models: Sequence[ModuleType], positions: dict[str, int],
@@ -152,6 +186,7 @@ class Projector:
                  models: Sequence[ModuleType] = READ_MODELS, batch_size: int = 1000) -> None:
         self.recorder, self.mapper, self.db = recorder, mapper, db
         self.models, self.batch_size = models, batch_size
+        discard_ahead(db, models, recorder.max_notification_id() or 0)
         create_tables(db, models)
         self.positions = tracked_positions(db, models)
         self.faults = faults(db)

@@ -1,4 +1,5 @@
 """`replay log` and `replay stats`: read the log without touching projections."""
+import json
 from collections import Counter
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -57,7 +58,17 @@ def log_lines(recorder: ApplicationRecorder, mapper: Mapper, *,
         moment = datetime.fromisoformat(line["timestamp"])
         if (since and moment < since) or (until and moment > until):
             continue
-        yield orjson.dumps(line, default=str)
+        yield _dumps(line)
+
+
+def _dumps(line: dict[str, Any]) -> bytes:
+    """orjson; what it refuses (an integer past 64 bits in a client's data) the standard
+    library writes, so one odd value never stops the listing."""
+    try:
+        return orjson.dumps(line, default=str)
+    except TypeError:
+        return json.dumps(line, default=str, ensure_ascii=False,
+                          separators=(",", ":")).encode()
 
 
 def _utc(moment: datetime | None) -> datetime | None:

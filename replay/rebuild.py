@@ -20,7 +20,7 @@ from tqdm import tqdm
 from projections import READ_MODELS
 from projections.db import PROJECTIONS_FILE, open_projections
 from projections.files import store_dir
-from projections.projector import Projector, track, tracked_positions
+from projections.projector import FAULTS, Projector, copy_faults, faults, track, tracked_positions
 from replay import filecheck
 
 
@@ -71,6 +71,7 @@ def _swap_tables(live: Path, fresh: Path, models: Sequence[ModuleType]) -> None:
         with db.atomic():
             for model in models:
                 _replace_tables(db, model.TABLES)
+                copy_faults(db, "fresh", model)
                 track(db, model, fresh_positions[model.NAME])
         db.execute("DETACH DATABASE fresh")
     finally:
@@ -115,6 +116,8 @@ def verify(recorder: ApplicationRecorder, mapper: Mapper, data: Path,
                 for model in models:
                     for table in model.TABLES:
                         differences += _compare(table, live, rebuilt)
+                differences += _compare_faults(live, rebuilt, models, stop,
+                                               undecodable=stop == max(positions.values()))
                 rebuilt.close()
         differences += filecheck.differences(live, store_dir(data, files))
     finally:
@@ -139,6 +142,26 @@ def _compare(table: str, live: Database, rebuilt: Database, shown: int = 10) -> 
         if len(extra) > shown:
             out.append(f"{table}: {label}: ... and {len(extra) - shown} more rows")
     return out
+
+
+def _compare_faults(live: Database, rebuilt: Database, models: Sequence[ModuleType],
+                    stop: int, undecodable: bool) -> list[str]:
+    """The events each read model set aside (what /health shows): a fault the live server
+    keeps and a rebuild does not find, or the other way round, is a difference too. Events
+    no read model could decode (model `*`) are compared once, with the furthest build."""
+    names = {model.NAME for model in models} | ({"*"} if undecodable else set())
+
+    def found(db: Database) -> set[tuple]:
+        if not db[FAULTS].exists():
+            return set()
+        return {(f["model"], f["position"], f["event"], f["originator_id"]) for f in faults(db)
+                if f["model"] in names and f["position"] <= stop}
+
+    mine, theirs = found(live), found(rebuilt)
+    return [f"projection_faults: {label}: model {f[0]} at position {f[1]} ({f[2]} {f[3]})"
+            for label, extra in (("only in projections.db", mine - theirs),
+                                 ("only in the rebuild", theirs - mine))
+            for f in sorted(extra)]
 
 
 def _schema(db: Database, table: str, schema: str = "main") -> dict[str, str]:
