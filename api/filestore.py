@@ -2,16 +2,17 @@
 node of a shared log mounts), one file per ULID (the layout is projections/files.blob_path,
 shared with `replay verify`). Bytes are written to a temporary
 name, synced and renamed before their File.Stored event is recorded, so the log never names
-a file the store lacks; a command that fails removes what it wrote."""
+a file the store lacks; a command that surely recorded nothing removes what it wrote."""
 import asyncio
 import hashlib
 import os
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Sequence
 from pathlib import Path
 from typing import BinaryIO, TypeVar
 
 from starlette.datastructures import UploadFile
 
+from api.settle import RecordedUnreadable
 from domain.errors import invalid
 from domain.files import Blob
 from projections.files import blob_path
@@ -48,14 +49,31 @@ class FileStore:
         return await self.put(file_id, upload.file, name or default_name,
                               upload.content_type or "application/octet-stream")
 
-    async def recorded(self, blob: Blob | None, recording: Awaitable[T]) -> T:
-        """The command that records `blob` (and what carries it); if it fails, the bytes go."""
+    async def recorded(self, blobs: Sequence[Blob | None], recording: Awaitable[T]) -> T:
+        """The command that records `blobs` (and what carries them); the bytes go only if it
+        recorded nothing. Recorded but not yet readable, they stay; a request cancelled
+        meanwhile (its client gone) leaves the command running, and its outcome decides."""
+        command = asyncio.ensure_future(recording)
         try:
-            return await recording
-        except BaseException:
-            if blob is not None:
-                self.discard(blob.file_id)
+            return await asyncio.shield(command)
+        except asyncio.CancelledError:
+            command.add_done_callback(lambda done: self._unless_recorded(done, blobs))
             raise
+        except BaseException:
+            self._unless_recorded(command, blobs)
+            raise
+
+    def _unless_recorded(self, command: asyncio.Future, blobs: Sequence[Blob | None]) -> None:
+        """The bytes go if the command was refused or its append failed; recorded, or
+        cancelled (the writer may still record it), they stay: a file no event names is only
+        disk, an event naming a missing file a broken history."""
+        if command.cancelled():
+            return
+        error = command.exception()
+        if error is not None and not isinstance(error, RecordedUnreadable):
+            for blob in blobs:
+                if blob is not None:
+                    self.discard(blob.file_id)
 
     def _write(self, source: BinaryIO | bytes, path: Path) -> tuple[int, str]:
         path.parent.mkdir(parents=True, exist_ok=True)

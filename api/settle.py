@@ -14,12 +14,20 @@ from functools import partial
 from typing import Any
 from uuid import UUID
 
-from domain.errors import unavailable
+from domain.errors import DomainError, Kind
 from projections.projector import Applied, Projector
 
 log = logging.getLogger(__name__)
 NOT_YET_READABLE = ("recorded, but not yet readable: the read models are behind the log"
                     " (see /health); it will show once they catch up")
+
+
+class RecordedUnreadable(DomainError):
+    """The command's events are in the log, but not (yet) in the read models: what it stored
+    besides (an upload's bytes) must stay, since the log names it."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(Kind.UNAVAILABLE, message)
 
 
 @dataclass
@@ -73,7 +81,7 @@ class Settling:
             self._parked = []
         else:
             now = time.monotonic()
-            answers += [Outcome(o.future, error=unavailable(NOT_YET_READABLE))
+            answers += [Outcome(o.future, error=RecordedUnreadable(NOT_YET_READABLE))
                         for o in self._parked if o.deadline <= now]
             self._parked = [o for o in self._parked if o.deadline > now]
         if applied or answers:
@@ -97,7 +105,7 @@ class Settling:
         for aggregate_id in outcome.touched:
             fault = faulted.get(str(aggregate_id))
             if fault is not None:
-                return Outcome(outcome.future, error=unavailable(
+                return Outcome(outcome.future, error=RecordedUnreadable(
                     f"recorded at position {fault['position']}, but read model"
                     f" {fault['model']} cannot apply it (see /health)"))
         return outcome

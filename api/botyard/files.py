@@ -66,14 +66,9 @@ async def upload(runtime: Runtime, request: Request, owner_id: str) -> list[dict
         for blob, _ in stored:
             runtime.files.discard(blob.file_id)
         raise BotyardError(400, str(error)) from None
-    try:
-        await runtime.writer.run(lambda unit: [
-            runtime.app.store_file(unit, AccountId(owner_id), blob, path)
-            for blob, path in stored])
-    except BaseException:
-        for blob, _ in stored:
-            runtime.files.discard(blob.file_id)
-        raise
+    await runtime.files.recorded([blob for blob, _ in stored], runtime.writer.run(
+        lambda unit: [runtime.app.store_file(unit, AccountId(owner_id), blob, path)
+                      for blob, path in stored]))
     return [render.file({"id": blob.file_id, "path": path, "name": blob.name,
                          "size": blob.size, "mime_type": blob.mime_type})
             for blob, path in stored]

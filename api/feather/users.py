@@ -59,7 +59,7 @@ async def send(user: CurrentUser, runtime: CurrentRuntime, body: Params[SendUser
             runtime.app.store_file(unit, user["id"], blob)
         return runtime.app.send_message(unit, user["id"], to, content, delivered)
 
-    sent = await runtime.files.recorded(blob, runtime.writer.run(command))
+    sent = await runtime.files.recorded([blob], runtime.writer.run(command))
     return ok({"message_id": str(sent.message_id), "date": sent.date})
 
 

@@ -47,7 +47,7 @@ async def deliver(call: Call, chat: dict, content: dict[str, Any],
             runtime.app.store_file(unit, bot_id, blob)
         return runtime.app.send_message(unit, bot_id, to, content, delivered)
 
-    sent = await runtime.files.recorded(blob, runtime.writer.run(command))
+    sent = await runtime.files.recorded([blob], runtime.writer.run(command))
     return shown(call, str(sent.message_id))
 
 

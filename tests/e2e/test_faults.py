@@ -129,6 +129,27 @@ def test_an_event_a_read_model_cannot_apply_is_loud_and_stalls_nothing(started):
     assert verified.returncode == 0, verified.stdout + verified.stderr
 
 
+def test_an_upload_recorded_but_not_readable_keeps_its_bytes(started):
+    """A 503 that says "recorded" (here: a read model cannot apply the event) leaves the file
+    in the store: the log names it. Before, every failure removed the bytes, and verify found
+    the log naming a file the store lacked."""
+    server = started(FAULT_POISON_TEXT="poison")
+    with client(server) as http:
+        bot, user = register_bot(http), register_user(http)
+        headers = {"Authorization": f"Bearer {user['token']}"}
+        answers = [http.post("/v1/messages/send", headers=headers, files={"document": (
+            "notes.txt", b"kept")}, data={"to": bot["fingerprint"], "caption": caption})
+            for caption in ("poison", "fine")]
+        assert [a.status_code for a in answers] == [503, 200]
+        assert "recorded at position" in answers[0].json()["description"]
+    server.stop()
+    stored = logged(server, "File.Stored")
+    assert len(stored) == 2
+    verified = replay(server.data, "verify", {"PYTHONPATH": str(FAULTS),
+                                              "FAULT_POISON_TEXT": "poison"})
+    assert verified.returncode == 0, verified.stdout + verified.stderr
+
+
 def test_a_failing_snapshot_write_changes_no_answer_and_serves_nothing_twice(started):
     """The review's repro: the 100th confirmation of a queue takes a snapshot, and its write
     fails. Before the fix that poll answered 500 and the next polls repeated its update."""

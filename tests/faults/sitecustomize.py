@@ -8,6 +8,7 @@ import sqlite3
 
 _FROZEN = os.environ.get("FAULT_FROZEN_CLOCK")  # account numbers from a clock that stands still
 _POISON = os.environ.get("FAULT_POISON_TEXT")  # the updates read model cannot apply this text
+# (or caption)
 _SNAPSHOTS_FAIL = os.environ.get("FAULT_SNAPSHOTS_FAIL")  # every snapshot write fails
 _CONFIRM_LINGER = os.environ.get("FAULT_CONFIRM_LINGER")  # seconds a lazy command waits
 _STALL = os.environ.get("FAULT_STALL_APPEND")  # seconds an append of "stall the disk" hangs
@@ -30,7 +31,7 @@ if _POISON:
     _apply_sent = projections.updates.apply.dispatch(Message.Sent)
 
     def _poisoned(event, db, position):
-        if event.content.get("text") == _POISON:
+        if _POISON in (event.content.get("text"), event.content.get("caption")):
             raise RuntimeError("the test's poison")
         return _apply_sent(event, db, position)
 
