@@ -7,6 +7,7 @@ from contextlib import asynccontextmanager
 from fastapi import APIRouter, FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException
+from starlette.requests import ClientDisconnect
 from starlette.routing import Match
 
 from api import logs, openapi, redact
@@ -148,6 +149,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         if error.status_code == 405:  # every route of this path counts, not only the first
             response.headers["Allow"] = ", ".join(allowed_methods(app, request))
         return response
+
+    @app.exception_handler(ClientDisconnect)
+    async def went_away(request: Request, error: ClientDisconnect) -> JSON:
+        """The client left mid-body (or was cut off, api/connections.py): no fault of ours,
+        and nobody to answer."""
+        log.info("client went away mid-request", extra={"path": redact.path(request.url.path)})
+        return reply(request, "client went away", 400)
 
     @app.exception_handler(Exception)
     async def crashed(request: Request, error: Exception) -> JSON:

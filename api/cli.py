@@ -43,7 +43,9 @@ def serve_forever(settings: Settings) -> int:
 
     from api.app import create_app
     from api.botyard import config as botyard_config
+    from api.connections import protocols
     from api.serving import Graceful, settle_the_heap, share_the_gil
+    from api.signups import SignupLimit
     from domain.logstore import LogUrlError, postgres_env
     from projections.db import DataDirInUse, lock_data_dir
 
@@ -77,10 +79,15 @@ def serve_forever(settings: Settings) -> int:
         signal.signal(stop, _exit_cleanly)
     share_the_gil()
     app = create_app(settings)
-    config = uvicorn.Config(app, host=settings.host, port=settings.port, log_config=None,
+    http, ws = protocols(settings.client_timeout, settings.max_header_bytes)
+    # outermost, behind uvicorn's proxy headers (so it counts the client's own address) and
+    # in front of the fast lane (api/lane.py), which no middleware of the app's sees
+    served = SignupLimit(app, settings.signups_per_hour)
+    config = uvicorn.Config(served, host=settings.host, port=settings.port, log_config=None,
                             log_level=settings.log_level.lower(), access_log=False,
                             proxy_headers=bool(settings.forwarded_allow_ips),
                             forwarded_allow_ips=settings.forwarded_allow_ips or None,
+                            http=http, ws=ws,  # with limits on heads and stalled peers
                             ws_max_size=1 << 16,  # user sockets only send small JSON frames
                             ws_per_message_deflate=False)  # a broadcast frame costs one write
     settle_the_heap()

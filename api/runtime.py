@@ -98,7 +98,8 @@ class Runtime:
                 lambda unit: app.acknowledge_message(unit, message_id, address), lazy=True)
 
         waiters = Waiters()
-        sockets = Sockets(on_missed, on_received, settings.ack_timeout)
+        sockets = Sockets(on_missed, on_received, settings.ack_timeout,
+                          settings.sockets_per_account)
         callers = Callers(db)
 
         def on_applied(batch: Applied) -> None:

@@ -35,6 +35,14 @@ class Settings:
         default_factory=lambda: float(os.environ.get("BOTBUS_UPDATE_RETENTION") or RETENTION))
     webhook_gone_after: float = field(  # a Telegram webhook answering only 410 this long goes
         default_factory=lambda: float(os.environ.get("BOTBUS_WEBHOOK_GONE_AFTER") or GONE_AFTER))
+    client_timeout: float = field(  # seconds a client may stall a request or leave us unread
+        default_factory=lambda: float(os.environ.get("BOTBUS_CLIENT_TIMEOUT") or 60))
+    max_header_bytes: int = field(  # a request's line and headers (api/connections.py)
+        default_factory=lambda: _env_int("BOTBUS_MAX_HEADER_BYTES", 1 << 16))
+    signups_per_hour: int = field(  # anonymous accounts per client address (api/signups.py)
+        default_factory=lambda: _env_int("BOTBUS_SIGNUPS_PER_HOUR", 60))
+    sockets_per_account: int = field(  # live sockets per account, /v1/ws and /gateway each
+        default_factory=lambda: _env_int("BOTBUS_SOCKETS_PER_ACCOUNT", 100))
     ack_timeout: float = field(
         default_factory=lambda: float(os.environ.get("BOTBUS_ACK_TIMEOUT") or 30))
     files: Path | None = field(  # the file store's folder; unset: <data>/files

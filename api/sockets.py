@@ -6,8 +6,13 @@ only when a client acknowledges it (`{"ack": "<message_id>"}`). What is still un
 when its last socket closes, or `ack_timeout` after the push (the client stopped answering:
 its socket is closed with 4008), goes back to the recipient's queue through `on_missed`,
 under its original update id. A restart returns whatever was in flight (`Runtime.start`).
+An account holds at most `per_account` sockets: a newer one closes the oldest (1008), as a
+newer long poll ends an older one: one token cannot pin sockets (and a send of every push
+on each) without end, and a client whose dead sockets the server has not noticed yet can
+still connect.
 """
 import asyncio
+import itertools
 import logging
 import time
 from collections.abc import Awaitable, Callable, Iterable, Sequence
@@ -27,7 +32,9 @@ from projections import updates
 log = logging.getLogger(__name__)
 Report = Callable[[UUID, str], Awaitable[Any]]  # records an event through the writer
 ACK_TIMEOUT_CLOSE = 4008
+TOO_MANY = 1008  # policy violation: this account opened newer sockets
 RESTARTING = 1012
+_opened = itertools.count()
 
 
 class Live:
@@ -35,18 +42,21 @@ class Live:
 
     def __init__(self, address: str, socket: WebSocket) -> None:
         self.address, self.socket = address, socket
+        self.opened = next(_opened)  # which of an account's sockets is the oldest
         self.pending: dict[str, float] = {}
         self.timer: asyncio.TimerHandle | None = None
 
 
 class Sockets:
-    def __init__(self, on_missed: Report, on_received: Report, ack_timeout: float) -> None:
+    def __init__(self, on_missed: Report, on_received: Report, ack_timeout: float,
+                 per_account: int = 0) -> None:
         self._open: dict[str, set[Live]] = {}
         self._holders: dict[str, set[Live]] = {}  # message id → sockets it awaits an ack on
         self._tasks: set[asyncio.Task] = set()
         self._later: set[asyncio.Future] = set()  # checks due an ack timeout from now
         self._on_missed, self._on_received = on_missed, on_received
         self.ack_timeout = ack_timeout
+        self.per_account = per_account  # 0: no limit; the gateway holds to it too
         self.presence: Presence | None = None  # on a shared log: the other nodes' sockets
 
     def is_online(self, address: str) -> bool:
@@ -58,6 +68,10 @@ class Sockets:
         return list(self._open)
 
     def add(self, address: str, socket: WebSocket) -> Live:
+        held = self._open.get(address, ())
+        while self.per_account and len(held) >= self.per_account:
+            oldest = min(held, key=lambda live: live.opened)
+            self.spawn(self._evict(oldest, self._detach(oldest)))
         live = Live(address, socket)
         if address not in self._open and self.presence is not None:
             self.presence.opened(address)
@@ -94,6 +108,10 @@ class Sockets:
 
     async def _give_back(self, message_ids: list[UUID], reason: str) -> None:
         await asyncio.gather(*(self._on_missed(m, reason) for m in message_ids))
+
+    async def _evict(self, live: Live, orphans: list[UUID]) -> None:
+        await self._give_back(orphans, "socket replaced by a newer one")
+        await live.socket.close(TOO_MANY, "too many sockets for this account")
 
     async def _close(self, live: Live, code: int, reason: str) -> None:
         """Requeue first, then close: a client that reconnects finds its inbox complete."""

@@ -1,8 +1,11 @@
 """The gateway `/gateway` (decision 5, §3.2): one state machine per socket. HELLO, then
 IDENTIFY (a bot's or a human's token) or RESUME; HEARTBEAT ↔ HEARTBEAT_ACK; DISPATCH frames
 whose `s` is the event's log position, so RESUME replays what a session missed from the log
-itself, after a dropped connection or a restart alike. Close codes as Discord's."""
+itself, after a dropped connection or a restart alike. Close codes as Discord's. An account
+holds at most BOTBUS_SOCKETS_PER_ACCOUNT sockets (`Sockets.per_account`): a newer one closes
+the oldest with 4008 (its session stays resumable)."""
 import asyncio
+import itertools
 import time
 from collections.abc import Mapping
 from typing import Any
@@ -30,6 +33,7 @@ RESTARTING, SLOW_READER = 1012, 4000  # 4000: resumable (RESUME reads the log)
 MAX_FRAME = 4096
 RATE = (120, 60.0)  # client frames per seconds
 IDENTIFIES = Identifies(identify_limit())  # per process: one server's accounts
+_opened = itertools.count()
 
 
 class Closed(Exception):
@@ -45,6 +49,7 @@ class Session:
         self.buffer: list[tuple[bytes, int]] | None = None  # dispatches while READY is made
         self.interval = heartbeat_interval()
         self.received: list[float] = []
+        self.opened = next(_opened)  # which of an account's sockets is the oldest
 
     # what the fanout calls (api/maxchat/fanout.Socket)
     def push(self, data: bytes, position: int) -> None:
@@ -129,7 +134,14 @@ class Session:
     def _join(self, account: dict) -> None:
         self.account_id, self.token_hash = account["id"], account["token_hash"]
         self.buffer = []
-        self.runtime.gateway.add(self)
+        gateway, most = self.runtime.gateway, self.runtime.sockets.per_account
+        held = sorted((other for other in gateway.sockets.get(self.account_id, ())
+                       if isinstance(other, Session)  # but the one a RESUME replaces
+                       and other.session_id != self.session_id), key=lambda s: s.opened)
+        for oldest in held[:max(0, len(held) + 1 - most)] if most else ():
+            gateway.remove(oldest)  # no more dispatches: it is closing
+            asyncio.ensure_future(oldest.wire.close(RATE_LIMITED))
+        gateway.add(self)
 
     async def _identify(self, data: object) -> None:
         account = await self._authenticate(data)
