@@ -148,9 +148,11 @@ async def wait(event: asyncio.Event, seconds: float) -> bool:
 
 def addresses_touched(events: list) -> set[str]:
     """The queues that new events may have filled: whose long polls to wake."""
-    touched = set()
+    touched: set[str] = set()
     for event in events:
-        if isinstance(event, (Message.DeliveryFailed, Message.Edited, Message.Deleted)) or (
+        if isinstance(event, Message.Deleted):
+            touched.update(event.told)
+        elif isinstance(event, (Message.DeliveryFailed, Message.Edited)) or (
                 isinstance(event, Message.Sent) and not event.delivered):
             touched.add(event.to)
         elif isinstance(event, UpdateQueue.UpdatesReturned):

@@ -183,15 +183,17 @@ class Sockets:
         ack awaited. The item stays in the inbox too (a client that saw it live may see it
         again there: an edit or delete applied twice changes nothing)."""
         for event, position in batch:
-            if isinstance(event, (Message.Edited, Message.Deleted)):
-                address = event.to
+            if isinstance(event, Message.Deleted):
+                addresses = event.told
+            elif isinstance(event, Message.Edited):
+                addresses = (event.to,)
             elif isinstance(event, Callback.Answered):
-                address = event.user_address
+                addresses = (event.user_address,)
             else:
                 continue
-            sockets = tuple(self._open.get(address, ()))
-            if sockets:
-                for item in updates.notices(db, address, position):
+            for address in addresses:
+                sockets = tuple(self._open.get(address, ()))
+                for item in updates.notices(db, address, position) if sockets else ():
                     self.spawn(self._push(sockets, orjson.dumps(render.inbox_item(item)).decode()))
 
     async def _push(self, sockets: tuple[Live, ...], frame: str) -> None:

@@ -58,10 +58,23 @@ class Message(Aggregate):
             aggregate.content = self.content
 
     class Deleted(Aggregate.Event):
-        """Gone for both sides; the recipient is told in their inbox if it had reached them."""
+        """Gone for both sides; the recipient is told in their inbox if it had reached them,
+        and the sender (v2: `sender`, their address) when someone else deleted it: a bot
+        deleting a user's message in their private chat, as Telegram lets it."""
 
+        class_version = 2
         to: str
         by: str
+        sender: str
+
+        @staticmethod
+        def upcast_v1_v2(state: dict) -> None:
+            state["sender"] = ""
+
+        @property
+        def told(self) -> tuple[str, ...]:
+            """Whose inboxes may hear of it."""
+            return tuple(address for address in (self.to, self.sender) if address)
 
         def apply(self, aggregate: "Message") -> None:
             aggregate.deleted = True
@@ -98,5 +111,5 @@ class Message(Aggregate):
     def edit(self, content: dict[str, Any], timestamp: datetime) -> None:
         self.trigger_event(self.Edited, to=self.to, content=content, timestamp=timestamp)
 
-    def delete(self, by: str, timestamp: datetime) -> None:
-        self.trigger_event(self.Deleted, to=self.to, by=by, timestamp=timestamp)
+    def delete(self, by: str, timestamp: datetime, sender: str = "") -> None:
+        self.trigger_event(self.Deleted, to=self.to, by=by, sender=sender, timestamp=timestamp)

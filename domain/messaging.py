@@ -56,7 +56,11 @@ class MessagingCommands:
         message = self._message(unit, message_id)
         if message.deleted:
             raise not_found("message to delete not found")
-        message.delete(by, timestamp=self.clock())
+        sender = ""
+        if message.sender_id != by:  # its sender is told, by the address they read under
+            account = unit.get(aggregate_id(AccountId(message.sender_id)))
+            sender = getattr(account, "fingerprint", "")
+        message.delete(by, timestamp=self.clock(), sender=sender)
 
     def press_button(self, unit: Unit, user_id: AccountId, user_address: str,
                      message_id: UUID, data: str) -> UUID:

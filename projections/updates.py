@@ -23,7 +23,7 @@ from domain.webhooks import Webhook
 from projections.messages import COLUMNS, JOIN_SENDER, as_item
 
 NAME = "updates"
-VERSION = 5  # raise when the tables or their rows change: the projector replays it
+VERSION = 6  # raise when the tables or their rows change: the projector replays it
 TABLES = ("updates", "update_counters", "update_filters")
 # The update types Botbus creates, and those a bot gets when it names none (Telegram's default)
 PRODUCED = ("message", "callback_query")
@@ -109,13 +109,17 @@ def _(event: Message.Edited, db: Database, position: int) -> None:
 
 @apply.register
 def _(event: Message.Deleted, db: Database, position: int) -> None:
-    """A message deleted before it was read is simply gone; one already read is told."""
+    """A message deleted before it was read is simply gone for its recipient; one already
+    read is told. Its sender, if someone else deleted it, is told: they wrote it."""
     message_id = str(event.originator_id)
     seen = not _unseen(db, message_id)
     db.execute("DELETE FROM updates WHERE message_id = ? AND kind IN ('message', 'edited')",
                (message_id,))
     if seen and event.to:
         _notice(db, event, event.to, message_id, position, "deleted", {"by": event.by})
+    if event.sender:  # the chat, as its sender sees it, is the one with the recipient
+        _notice(db, event, event.sender, message_id, position, "deleted",
+                {"by": event.by, "chat": event.to})
 
 
 def _unseen(db: Database, message_id: str) -> bool:

@@ -20,8 +20,9 @@ def _shown(item: dict) -> dict:
     if kind == "callback_answer":
         return {"callback_answer": item["payload"]}
     if kind == "deleted":
+        chat = (item["payload"] or {}).get("chat") or item["sender_fp"] or ""
         return {"message": {"message_id": item["id"], "deleted": True,
-                            "chat": {"id": item["sender_fp"] or "", "type": "private"}}}
+                            "chat": {"id": chat, "type": "private"}}}
     if kind == "callback_query":
         press = item["payload"]
         return {"callback_query": {

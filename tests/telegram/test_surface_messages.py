@@ -168,6 +168,29 @@ def test_delete_message(bot, user):
                      text="back?").startswith("Bad Request: ")
 
 
+def test_deleting_the_users_message_tells_the_user(server, bot, user):
+    """Telegram lets a bot delete a user's message in their private chat: gone for both, so
+    the user hears of it (live too), whether or not the bot had read it."""
+    username = "@" + bot("getMe")["username"]
+    read = user.send(username, "delete me")
+    [update] = bot("getUpdates", timeout=5)
+    unread = user.send(username, "and me, unread")
+    socket_url = server.url.replace("http://", "ws://") + f"/v1/ws?token={user.token}"
+    with connect(socket_url) as socket:
+        assert bot("deleteMessage", chat_id=user.id,
+                   message_id=update["message"]["message_id"]) is True
+        live = json.loads(socket.recv(timeout=10))
+    assert live["message"] == {"message_id": read["message_id"], "chat": live["message"]["chat"],
+                               "deleted": True}
+    told = user.wait_for(1)[0]
+    assert told["message"]["message_id"] == read["message_id"] and told["message"]["deleted"]
+    later = bot("getUpdates", offset=update["update_id"] + 1, timeout=5)
+    [pending] = [u["message"]["message_id"] for u in later]
+    assert bot("deleteMessage", chat_id=user.id, message_id=pending) is True
+    assert [(i["message"]["message_id"], i["message"].get("deleted")) for i in user.wait_for(1)] \
+        == [(unread["message_id"], True)]
+    assert bot("getUpdates", offset=later[-1]["update_id"] + 1, timeout=0) == []
+
 def test_forward_and_copy(http, bot, user):
     other = new_user(http, name="Bob")
     sent = bot("sendMessage", chat_id=user.id, text="*news*", parse_mode="MarkdownV2",

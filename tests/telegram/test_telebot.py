@@ -139,8 +139,10 @@ def test_commands_menu_html_and_deleting_messages(server, http):
         user.send(bot["alias"], "/temp")
         [note] = replies(user)
         assert note["text"] == "A temporary note"
-        user.send(bot["alias"], "/clean")  # deletes the note, read already, and this command
-        items = until(user, "Cleaned up")
-        assert items[0]["message"] == {"message_id": note["message_id"], "deleted": True,
-                                       "chat": {"id": bot["fingerprint"], "type": "private"}}
-        assert len(items) == 2
+        clean = user.send(bot["alias"], "/clean")  # deletes the note, and this command
+        items = until(user, "Cleaned up")  # the user is told of both: gone for both sides
+        chat = {"id": bot["fingerprint"], "type": "private"}
+        assert [item["message"] for item in items[:2]] == [
+            {"message_id": note["message_id"], "deleted": True, "chat": chat},
+            {"message_id": clean["message_id"], "deleted": True, "chat": chat}]
+        assert len(items) == 3
