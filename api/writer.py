@@ -11,9 +11,9 @@ CPU per round trip against 0.9 inline, 690 against 990 round trips/s (measured).
 nothing else runs during an fsync (0.2-0.6 ms here), and a stalling disk stalls the server.
 A PostgreSQL log appends on the log's thread: the loop serves during the network round trip.
 
-If the batch conflicts (or a command failed after changing an aggregate), each command runs
-again alone: one bad command never sinks the others. A lazy command (an ack, a read's
-confirmation: its caller has its answer) waits up to `linger` to ride with another.
+If the batch conflicts (or a command failed after changing an aggregate, or its events
+cannot be encoded), each command runs again alone: one bad command never sinks the others.
+A lazy command (an ack, a read's confirmation) waits up to `linger` to ride with another.
 
 Once a batch is recorded, nothing after can turn its answers into failures or run it again.
 If the projections cannot follow (disk full, I/O), its answers wait while the writer retries
@@ -78,8 +78,7 @@ class Writer(Following):
         self._timer: asyncio.Handle | None = None  # the next batch's start, soon or lingering
         self._lingering = False  # uvloop's timer handles cannot tell (it cost 5 ms a command)
         self._running = self._closed = False
-        # appends (unless inline) and snapshots, in order
-        self._log = ThreadPoolExecutor(max_workers=1, thread_name_prefix="botbus-log")
+        self._log = ThreadPoolExecutor(1, "botbus-log")  # appends (unless inline), snapshots
 
     def start(self) -> None:
         self._running = True
@@ -147,9 +146,12 @@ class Writer(Following):
         try:
             writing = self._begin(batch)
         except Exception as error:  # noqa: BLE001 - a bug here must not stop the writer
-            log.exception("writer failed on a batch")
             self._unit_abandon()
+            if len(batch) > 1:  # one command's events may be what cannot be encoded
+                return self._again_alone(batch)
+            log.exception("writer failed on a command")
             self._answer([], [Outcome(item.future, error=error) for item in batch])
+            writing = None  # and the writer goes on with what waits
         except BaseException as error:
             log.critical("writer stopped", exc_info=True)
             self._unit_abandon()

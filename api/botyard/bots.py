@@ -3,7 +3,6 @@ webhook, its chats and their messages. Sending never triggers a webhook: only a 
 message reaches a bot's (webhooks go through the shared outbox, api/botyard/webhooks.py)."""
 from urllib.parse import urlsplit
 
-import orjson
 from fastapi import APIRouter, Request
 
 from api.botyard import chats, render
@@ -23,7 +22,7 @@ from api.botyard.schemas import (
     BotyardWebhook,
 )
 from api.deps import CurrentRuntime
-from api.params import DOCUMENTED, Params, ParamsError, documented, read_body
+from api.params import DOCUMENTED, Params, ParamsError, documented, loads, read_body
 from api.responses import JSON
 from api.runtime import Runtime
 from domain.bots import DEFAULT_SCOPE
@@ -69,8 +68,8 @@ async def add_commands(bot: CurrentBot, request: Request, runtime: CurrentRuntim
 async def _command_list(request: Request) -> list[dict]:
     """A JSON array of `{alias, description?}` objects (checked by the domain)."""
     try:
-        parsed = orjson.loads(await read_body(request))
-    except orjson.JSONDecodeError as error:
+        parsed = loads(await read_body(request))
+    except ValueError as error:
         raise ParamsError(f"malformed JSON: {error}") from None
     if not isinstance(parsed, list) or not all(isinstance(item, dict) for item in parsed):
         raise ParamsError("request body must be a JSON array of commands")

@@ -5,6 +5,7 @@ serve the usual calls, and one catch-all route dispatches every other spelling. 
 parameters the same way (api/params.py).
 """
 import asyncio
+from collections.abc import Callable
 from typing import Any
 
 from fastapi import APIRouter, HTTPException, Request
@@ -104,32 +105,35 @@ async def take_updates(runtime: Runtime, bot: dict, params: GetUpdates,
     with runtime.waiters.watch(address) as woken:
         while True:
             woken.clear()
-            items = await take(runtime, address, limit, "featherchat.getUpdates", request)
-            if items:
-                return [render.update(item) for item in items]
+            shown = await take(runtime, address, limit, "featherchat.getUpdates", request,
+                               render.update)
+            if shown:
+                return shown
             remaining = deadline - loop.time()
             if runtime.stopping or remaining <= 0 or not await wait(woken, remaining):
                 return []
 
 
-async def take(runtime: Runtime, address: str, limit: int, via: str,
-               request: Request) -> list[dict]:
-    """Read what is queued for an address and hand it out (featherChat's delete-on-read),
-    never to a reader that is gone. The confirmation (UpdatesConfirmed) is lazy: it rides
-    with the next write, and no read returns these updates meanwhile (api/longpoll.Taken);
-    a crash before it is recorded hands them out again: at least once. On a shared log, only
-    the node holding the queue's reader lease hands them out (api/readers.py)."""
+async def take(runtime: Runtime, address: str, limit: int, via: str, request: Request,
+               show: Callable[[dict], dict]) -> list[dict]:
+    """Read what is queued for an address and hand it out, shown by `show` (featherChat's
+    delete-on-read), never to a reader that is gone, nor confirmed unless it could be shown.
+    The confirmation (UpdatesConfirmed) is lazy: it rides with the next write, and no read
+    returns these updates meanwhile (api/longpoll.Taken); a crash before it is recorded
+    hands them out again: at least once. On a shared log, only the node holding the queue's
+    reader lease hands them out (api/readers.py)."""
     if gone(request):
         return []
     if runtime.readers is not None and not await runtime.readers.hold(address):
         return []
     items = updates.pending(runtime.db, address, limit, skip=runtime.taken.held(address))
+    shown = [show(item) for item in items]
     if items:
         ids = [item["update_id"] for item in items]
         runtime.taken.hold(address, ids, runtime.writer.submit(
             lambda unit: runtime.app.confirm_updates(unit, address, ids[-1], via, ids),
             lazy=True))
-    return items
+    return shown
 
 
 async def send(runtime: Runtime, bot: dict, params: SendMessage) -> dict:

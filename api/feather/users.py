@@ -78,8 +78,8 @@ async def press(user: CurrentUser, runtime: CurrentRuntime, body: Params[PressBu
 @router.get("/v1/messages/inbox", response_model=Ok[list[Update]])
 async def inbox(user: CurrentUser, runtime: CurrentRuntime, request: Request) -> JSON:
     """Oldest first; a read removes what it returns (recorded as UpdatesConfirmed)."""
-    items = await take(runtime, user["fingerprint"], INBOX_PAGE, "featherchat.inbox", request)
-    return ok([render.inbox_item(item) for item in items])
+    return ok(await take(runtime, user["fingerprint"], INBOX_PAGE, "featherchat.inbox",
+                         request, render.inbox_item))
 
 
 @router.websocket("/v1/ws")

@@ -3,10 +3,9 @@
 string or native JSON, `chat_id` as an int, a numeric string or `@username`."""
 from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
-import orjson
 from pydantic import BeforeValidator
 
-from api.params import INT64_MAX
+from api.params import INT64_MAX, TooDeep, loads
 
 
 def _json(value: Any) -> Any:
@@ -14,10 +13,12 @@ def _json(value: Any) -> Any:
         value = value.decode(errors="replace")
     if isinstance(value, str):
         try:
-            return orjson.loads(value)
-        except orjson.JSONDecodeError:
+            return loads(value)
+        except TooDeep as error:
+            raise ValueError(f"can't parse JSON: {error}") from None
+        except ValueError:
             raise ValueError("can't parse JSON") from None
-    return value
+    return value  # native JSON: its body was held to the same depth (api/params.values)
 
 
 def _chat_id(value: Any) -> int | str:

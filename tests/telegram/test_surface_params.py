@@ -262,3 +262,32 @@ def test_failed_calls_append_nothing_to_the_log(server, http, pair):
     assert http.get("/bot1:nope/sendMessage").status_code == 401
     assert http.get("/botnope/sendMessage").status_code == 401
     assert log_position(server) == before
+
+
+def nested(depth: int) -> str:
+    """A reply_markup `depth` objects deep (the markup itself the outermost), as JSON text."""
+    return '{"inline_keyboard": [], "deeper": ' + '{"a": ' * (depth - 2) + "1" \
+        + "}" * (depth - 1)
+
+
+@pytest.mark.parametrize("depth", [60, 300, 2000])
+def test_json_nested_past_any_api_object_is_refused_and_records_nothing(server, http, pair,
+                                                                       depth):
+    """A reply_markup hundreds deep was recorded, then broke the encoding of the whole batch
+    it rode in (other bots' sends answered 500) or the inbox page that showed it (read,
+    so lost). As a JSON body or as a JSON string in a form, it is a 400 now."""
+    token, user = pair
+    before = log_position(server)
+    as_json = http.post(f"/bot{token}/sendMessage", headers={
+        "content-type": "application/json"}, content=f'{{"chat_id": {user.id}, "text": "x",'
+        f' "reply_markup": {nested(depth)}}}')
+    assert failed(as_json, 400).startswith("Bad Request: ")
+    as_form = http.post(f"/bot{token}/sendMessage", data={
+        "chat_id": user.id, "text": "x", "reply_markup": nested(depth)})
+    assert failed(as_form, 400).startswith("Bad Request: reply_markup: can't parse JSON")
+    assert log_position(server) == before
+    assert ok(http.post(f"/bot{token}/sendMessage", json={
+        "chat_id": user.id, "text": "fits", "reply_markup": json.loads(nested(30))})
+    )["text"] == "fits"
+    [item] = user.wait_for(1)
+    assert item["message"]["text"] == "fits"

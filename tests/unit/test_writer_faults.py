@@ -240,3 +240,26 @@ def test_a_stop_writes_and_answers_everything_still_queued(parts, inline):
     users = asyncio.run(main())
     assert len(users) == 20
     assert all(directory.account(projector.db, user.user_id) for user in users)
+
+
+def test_a_command_whose_events_cannot_be_encoded_fails_alone(parts, inline):
+    """Its events fail to encode while the whole batch is prepared (here, content the log's
+    JSON cannot hold): the batch runs again one by one, so only that command fails."""
+    app, projector = parts
+
+    def send(content: dict):
+        return lambda unit: app.send_message(unit, "sender", BOT, content, delivered=False)
+
+    async def main():
+        writer = writer_for(app, projector, inline=inline)
+        futures = [writer.submit(send({"text": "one"})), writer.submit(send({"odd": {1, 2}})),
+                   writer.submit(send({"text": "two"}))]
+        outcomes = await asyncio.gather(*futures, return_exceptions=True)
+        writer.stop()
+        return outcomes
+
+    first, odd, last = asyncio.run(main())
+    assert isinstance(odd, TypeError)
+    assert not isinstance(first, BaseException) and not isinstance(last, BaseException)
+    assert [item["content"]["text"] for item in updates.pending(projector.db, BOT, 10)] == [
+        "one", "two"]
