@@ -1,12 +1,13 @@
 """`parse_mode` applied as Telegram applies it (telegram.md decision 10): the text is stored
 plain and its formatting becomes `entities`, offsets and lengths in UTF-16 code units.
 HTML here, the Markdown modes in markdown.py. The text is then cleaned and trimmed as tdlib
-does it (td/telegram/MessageEntity.cpp, fix_formatted_text), entities kept in place."""
+does it (td/telegram/MessageEntity.cpp, fix_formatted_text), entities kept in place, and what
+Telegram finds by itself (detected.py) added where no entity given is."""
 from collections.abc import Callable
 from html.parser import HTMLParser
 
 from api.params import INT64_MAX
-from api.telegram import markdown
+from api.telegram import detected, markdown
 from api.telegram.entities import Builder, link
 from api.telegram.errors import bad_request
 from api.telegram.render import mentioned, utf16_len
@@ -65,6 +66,13 @@ _DROPPED = frozenset("\r\u2028\u2029\u202a\u202b\u202c\u202d\u202e\u030a\u0333\u
 _SPACES = frozenset("\u1680\u180e\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008"
                     "\u2009\u200a\u202f\u205f\u2800\u3000\ufffc")
 _INVISIBLE = frozenset(" \n\u200b\u200c\u200d\u200e\u200f\u202e\ufeff\u00a0")
+# Formatting may cover a found entity and a block quote hold one whole; nothing else may
+_SPLITTABLE = frozenset(("bold", "italic", "underline", "strikethrough", "spoiler"))
+_QUOTES = frozenset(("blockquote", "expandable_blockquote"))
+# tdlib's order: by offset, the longer first, then by type (MessageEntity::get_type_priority)
+_PRIORITY = {"bold": 90, "italic": 91, "underline": 92, "strikethrough": 93, "spoiler": 94,
+             "code": 20, "pre": 11, "text_link": 49, "text_mention": 49, "blockquote": 0,
+             "expandable_blockquote": 0, "custom_emoji": 99}
 
 
 def _unwanted(char: str) -> bool:
@@ -130,6 +138,30 @@ def _mentions(entities: list[dict], people: People) -> list[dict]:
     return kept
 
 
+def _order(entity: dict) -> tuple[int, int, int]:
+    kind = entity["type"]
+    priority = 10 if kind == "pre" and entity.get("language") else _PRIORITY.get(kind, 50)
+    return entity["offset"], -entity["length"], priority
+
+
+def _merged(given: list[dict], found: list[dict]) -> list[dict]:
+    """The found entities beside the given ones, as the Bot API server adds them to what a bot
+    sends (merge_new_entities): none over a given entity but formatting, none across a block
+    quote's edge; all in Telegram's order."""
+    if not found and len(given) < 2:
+        return given  # the common case: nothing to add or order
+    solid = [(e["offset"], e["offset"] + e["length"]) for e in given
+             if e["type"] not in _SPLITTABLE and e["type"] not in _QUOTES]
+    quotes = [(e["offset"], e["offset"] + e["length"]) for e in given if e["type"] in _QUOTES]
+
+    def fits(entity: dict) -> bool:
+        start, end = entity["offset"], entity["offset"] + entity["length"]
+        return (not any(low < end and start < high for low, high in solid)
+                and all(high <= start or end <= low or low <= start and end <= high
+                        for low, high in quotes))
+    return sorted(given + [entity for entity in found if fits(entity)], key=_order)
+
+
 def parse(text: str, parse_mode: str | None, entities: list[dict] | None, people: People
           ) -> tuple[str, list[dict]]:
     """(plain text, entities). Explicit `entities` win over `parse_mode`, as in Telegram."""
@@ -144,4 +176,5 @@ def parse(text: str, parse_mode: str | None, entities: list[dict] | None, people
         plain, found = markdown.legacy(text)
     else:
         raise bad_request(f"unsupported parse_mode: {parse_mode}")
-    return _trim(*_clean(plain, _mentions(found, people)))
+    plain, found = _trim(*_clean(plain, _mentions(found, people)))
+    return plain, _merged(found, detected.find(plain))

@@ -1,12 +1,12 @@
 """Telegram shapes of the one registry and the one message store (research-compat §1.5):
 integer ids (an account's number; a message's log position), `date` in unix seconds, the
-private chat named by the peer, `bot_command` entities on what users write (UTF-16)."""
-import re
+private chat named by the peer, on what users write the entities their app would have found
+(detected.py: commands, mentions, links...; UTF-16)."""
 from collections.abc import Callable
 
+from api.telegram import detected
 from domain.naming import display_name
 
-_COMMAND = re.compile(r"(?<!\S)/[A-Za-z0-9_]{1,64}(?:@[A-Za-z0-9_]{3,32})?")
 # A header-only document's file_id: this and its message's id (a stored file's ULID starts 0-7)
 HEADER = "m"
 # Content keys the Telegram surface shows as they are stored
@@ -16,12 +16,6 @@ _SHOWN = ("text", "entities", "caption", "caption_entities", "photo", "edit_date
 
 def utf16_len(text: str) -> int:
     return len(text.encode("utf-16-le")) // 2
-
-
-def command_entities(text: str) -> list[dict]:
-    """What Telegram marks in a user's text: each `/command` at the start of a word."""
-    return [{"type": "bot_command", "offset": utf16_len(text[:found.start()]),
-             "length": utf16_len(found.group())} for found in _COMMAND.finditer(text)]
 
 
 def me(bot: dict) -> dict:
@@ -97,11 +91,8 @@ def message(item: dict, bot_fp: str, people: People, lookup: Lookup | None = Non
             shown[key] = mentions(shown[key], people)
             if not shown[key]:
                 del shown[key]
-    text = content.get("text")
-    if text and "entities" not in content and not item["sender_is_bot"]:
-        entities = command_entities(text)
-        if entities:
-            shown["entities"] = entities
+    if not item["sender_is_bot"]:
+        shown.update(detected.unmarked(content))
     markup = content.get("reply_markup")
     if isinstance(markup, dict) and "inline_keyboard" in markup:  # Telegram echoes no other
         shown["reply_markup"] = markup

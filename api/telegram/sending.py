@@ -4,7 +4,7 @@ writer; what it returns is read back from the read models (read-after-write)."""
 from typing import Any
 from uuid import UUID
 
-from api.telegram import formatting, render
+from api.telegram import detected, formatting, render
 from api.telegram.errors import TelegramError, bad_request
 from api.telegram.methods import Call, method
 from api.telegram.objects import Message, MessageId
@@ -126,7 +126,10 @@ def _copied(call: Call, params: ForwardMessage, verb: str) -> tuple[dict, dict, 
     item = call.message(source_chat, params.message_id)
     if item is None:
         raise bad_request(f"message to {verb} not found")
-    return chat, item, {k: item["content"][k] for k in _COPIED if k in item["content"]}
+    content = {k: item["content"][k] for k in _COPIED if k in item["content"]}
+    if not item["sender_is_bot"]:  # what the user's app found goes along, as in Telegram
+        content.update(detected.unmarked(content))
+    return chat, item, content
 
 
 @method("forwardMessage", Message, ForwardMessage)
