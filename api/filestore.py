@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import BinaryIO, TypeVar
 
 from starlette.datastructures import UploadFile
+from starlette.responses import FileResponse
 
 from api.settle import RecordedUnreadable
 from domain.errors import invalid
@@ -98,6 +99,17 @@ class FileStore:
         path = blob_path(self.folder, file_id)
         if path is not None:
             path.unlink(missing_ok=True)
+
+    def download(self, found: dict | None, inline: bool = False) -> FileResponse | None:
+        """A stored file (`found`: its projections/files row) as every dialect serves it:
+        sandboxed, an attachment under its own name unless `inline`; None when the row or
+        its bytes are missing."""
+        path = self.path(found["id"]) if found is not None else None
+        if found is None or path is None:
+            return None
+        # an attachment: `filename="…"`, or RFC 5987's `filename*=utf-8''…` when quoting changes it
+        return FileResponse(path, media_type=found["mime_type"], headers=SANDBOX,
+                            filename=None if inline else found["name"])
 
     def path(self, file_id: str) -> Path | None:
         path = blob_path(self.folder, file_id)

@@ -18,7 +18,7 @@ from api.botyard.auth import CurrentBot, CurrentUser
 from api.botyard.errors import BotyardError, BotyardRoute
 from api.botyard.schemas import BotyardFile
 from api.deps import CurrentRuntime
-from api.filestore import SANDBOX, TooLarge
+from api.filestore import TooLarge
 from api.params import ParamsError
 from api.responses import JSON
 from api.runtime import Runtime
@@ -96,10 +96,8 @@ async def _parts(request: Request, most: int) -> list[UploadFile]:
 @router.get("/static/{path:path}", response_class=FileResponse, tags=["Botyard: files"])
 async def download(path: str, runtime: CurrentRuntime) -> FileResponse:
     found = files.public(runtime.db, f"static/{path}")
-    stored = runtime.files.path(found["id"]) if found is not None else None
-    if found is None or stored is None:
+    inline = found is not None and INLINE.fullmatch(found["mime_type"]) is not None
+    served = runtime.files.download(found, inline=inline)
+    if served is None:
         raise BotyardError(404, "File not found.")
-    inline = INLINE.fullmatch(found["mime_type"]) is not None
-    # else `attachment; filename="…"`, or RFC 5987's `filename*=utf-8''…` when quoting changes it
-    return FileResponse(stored, media_type=found["mime_type"], headers=SANDBOX,
-                        filename=None if inline else found["name"])
+    return served

@@ -10,7 +10,7 @@ from starlette.datastructures import UploadFile
 from api.auth import CurrentUser
 from api.deps import CurrentRuntime
 from api.feather.errors import FeatherRoute
-from api.filestore import SANDBOX, TooLarge
+from api.filestore import TooLarge
 from api.runtime import Runtime
 from domain.errors import invalid, not_found
 from domain.files import Blob
@@ -34,9 +34,8 @@ async def upload(runtime: Runtime, document: Any, content: dict) -> Blob | None:
 @router.get("/v1/files/{file_id}", response_class=FileResponse)
 async def download(file_id: str, user: CurrentUser, runtime: CurrentRuntime) -> FileResponse:
     """The bytes of a file the user sent or was sent."""
-    found = files.readable(runtime.db, file_id, user["id"], user["fingerprint"])
-    path = runtime.files.path(file_id) if found is not None else None
-    if found is None or path is None:
+    served = runtime.files.download(files.readable(runtime.db, file_id, user["id"],
+                                                   user["fingerprint"]))
+    if served is None:
         raise not_found("file not found")
-    return FileResponse(path, media_type=found["mime_type"], filename=found["name"],
-                        headers=SANDBOX)
+    return served

@@ -9,7 +9,7 @@ from fastapi.responses import FileResponse
 from starlette.datastructures import UploadFile
 
 from api.deps import CurrentRuntime
-from api.filestore import SANDBOX, TooLarge
+from api.filestore import TooLarge
 from api.telegram import render
 from api.telegram.auth import authenticate
 from api.telegram.errors import TelegramError, TelegramRoute, bad_request
@@ -114,9 +114,8 @@ async def get_file(call: Call, params: GetFile) -> dict:
 async def download(token: str, file_path: str, request: Request, runtime: CurrentRuntime):
     bot = authenticate(runtime, token)
     file_id = file_path.rstrip("/").rsplit("/", 1)[-1]
-    found = files.readable(runtime.db, file_id, bot["id"], bot["fingerprint"])
-    path = runtime.files.path(file_id) if found is not None else None
-    if found is None or path is None:
+    served = runtime.files.download(files.readable(runtime.db, file_id, bot["id"],
+                                                   bot["fingerprint"]))
+    if served is None:
         raise TelegramError(404, "Not Found: file not found")
-    return FileResponse(path, media_type=found["mime_type"], filename=found["name"],
-                        headers=SANDBOX)
+    return served
