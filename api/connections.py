@@ -13,16 +13,30 @@ for it as long as its TCP stack kept answering.
   for `timeout` seconds: the connection is aborted. HTTP and WebSocket alike, so a socket
   whose client never reads frees what was queued for it (api/sockets.py requeues its pushes).
 
-Pauses of our own making (reading paused while the app catches up) never count."""
+Pauses of our own making (reading paused while the app catches up) never count.
+
+An account holds at most BOTBUS_SOCKETS_PER_ACCOUNT sockets on `/v1/ws` and on `/gateway`
+each (`crowded`): a newer one closes the oldest, so one token cannot pin sockets without end
+and a client whose dead sockets the server has not noticed yet can still connect."""
 import asyncio
+import itertools
 import logging
-from typing import Any
+from collections.abc import Iterable
+from typing import Any, Protocol, TypeVar
 
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
 
 log = logging.getLogger(__name__)
 HEAD, BODY, ANSWERING, REFUSED = "head", "body", "answering", "refused"
+OPENED = itertools.count()  # the order sockets were opened in, every kind alike
+
+
+class Opened(Protocol):
+    opened: int  # from OPENED
+
+
+S = TypeVar("S", bound=Opened)
 TOO_LARGE = (b"HTTP/1.1 431 Request Header Fields Too Large\r\n"
              b"content-type: text/plain; charset=utf-8\r\ncontent-length: 26\r\n"
              b"connection: close\r\n\r\nrequest head is too large\n")
@@ -151,3 +165,11 @@ def protocols(timeout: float, max_head: int) -> tuple[type[Http], type[WebSocket
     limits: dict[str, object] = {"timeout": timeout}
     return (type("Http", (Http,), {**limits, "max_head": max_head}),
             type("WebSocket", (WebSocket,), limits))
+
+
+def crowded(held: Iterable[S], most: int) -> list[S]:
+    """An account's oldest sockets to close so that one more fits under `most` (0: none)."""
+    if not most:
+        return []
+    oldest_first = sorted(held, key=lambda socket: socket.opened)
+    return oldest_first[:max(0, len(oldest_first) + 1 - most)]

@@ -12,7 +12,6 @@ on each) without end, and a client whose dead sockets the server has not noticed
 still connect.
 """
 import asyncio
-import itertools
 import logging
 import time
 from collections.abc import Awaitable, Callable, Iterable, Sequence
@@ -23,6 +22,7 @@ import orjson
 from sqlite_utils import Database
 from starlette.websockets import WebSocket
 
+from api.connections import OPENED, crowded
 from api.feather import render
 from api.presence import Presence
 from domain.callbacks import Callback
@@ -34,7 +34,6 @@ Report = Callable[[UUID, str], Awaitable[Any]]  # records an event through the w
 ACK_TIMEOUT_CLOSE = 4008
 TOO_MANY = 1008  # policy violation: this account opened newer sockets
 RESTARTING = 1012
-_opened = itertools.count()
 
 
 class Live:
@@ -42,7 +41,7 @@ class Live:
 
     def __init__(self, address: str, socket: WebSocket) -> None:
         self.address, self.socket = address, socket
-        self.opened = next(_opened)  # which of an account's sockets is the oldest
+        self.opened = next(OPENED)  # which of an account's sockets is the oldest
         self.pending: dict[str, float] = {}
         self.timer: asyncio.TimerHandle | None = None
 
@@ -68,9 +67,7 @@ class Sockets:
         return list(self._open)
 
     def add(self, address: str, socket: WebSocket) -> Live:
-        held = self._open.get(address, ())
-        while self.per_account and len(held) >= self.per_account:
-            oldest = min(held, key=lambda live: live.opened)
+        for oldest in crowded(self._open.get(address, ()), self.per_account):
             self.spawn(self._evict(oldest, self._detach(oldest)))
         live = Live(address, socket)
         if address not in self._open and self.presence is not None:

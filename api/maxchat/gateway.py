@@ -5,7 +5,6 @@ itself, after a dropped connection or a restart alike. Close codes as Discord's.
 holds at most BOTBUS_SOCKETS_PER_ACCOUNT sockets (`Sockets.per_account`): a newer one closes
 the oldest with 4008 (its session stays resumable)."""
 import asyncio
-import itertools
 import time
 from collections.abc import Mapping
 from typing import Any
@@ -14,6 +13,7 @@ import orjson
 from fastapi import APIRouter, WebSocket
 
 from api import misses
+from api.connections import OPENED, crowded
 from api.maxchat import render
 from api.maxchat.auth import caller
 from api.maxchat.fanout import frame
@@ -33,7 +33,6 @@ RESTARTING, SLOW_READER = 1012, 4000  # 4000: resumable (RESUME reads the log)
 MAX_FRAME = 4096
 RATE = (120, 60.0)  # client frames per seconds
 IDENTIFIES = Identifies(identify_limit())  # per process: one server's accounts
-_opened = itertools.count()
 
 
 class Closed(Exception):
@@ -49,7 +48,7 @@ class Session:
         self.buffer: list[tuple[bytes, int]] | None = None  # dispatches while READY is made
         self.interval = heartbeat_interval()
         self.received: list[float] = []
-        self.opened = next(_opened)  # which of an account's sockets is the oldest
+        self.opened = next(OPENED)  # which of an account's sockets is the oldest
 
     # what the fanout calls (api/maxchat/fanout.Socket)
     def push(self, data: bytes, position: int) -> None:
@@ -134,11 +133,11 @@ class Session:
     def _join(self, account: dict) -> None:
         self.account_id, self.token_hash = account["id"], account["token_hash"]
         self.buffer = []
-        gateway, most = self.runtime.gateway, self.runtime.sockets.per_account
-        held = sorted((other for other in gateway.sockets.get(self.account_id, ())
-                       if isinstance(other, Session)  # but the one a RESUME replaces
-                       and other.session_id != self.session_id), key=lambda s: s.opened)
-        for oldest in held[:max(0, len(held) + 1 - most)] if most else ():
+        gateway = self.runtime.gateway
+        held = [other for other in gateway.sockets.get(self.account_id, ())
+                if isinstance(other, Session)  # but the one a RESUME replaces
+                and other.session_id != self.session_id]
+        for oldest in crowded(held, self.runtime.sockets.per_account):
             gateway.remove(oldest)  # no more dispatches: it is closing
             asyncio.ensure_future(oldest.wire.close(RATE_LIMITED))
         gateway.add(self)
