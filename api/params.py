@@ -43,8 +43,9 @@ def loads(data: bytes | str) -> Any:
     """JSON as orjson reads it (a ValueError if malformed), nested at most MAX_DEPTH deep.
     Counting brackets first keeps the walk off every ordinary body."""
     parsed = orjson.loads(data)
-    raw = data if isinstance(data, bytes) else data.encode()
-    if raw.count(b"{") + raw.count(b"[") > MAX_DEPTH and _deeper(parsed, MAX_DEPTH):
+    brackets = (data.count(b"{") + data.count(b"[") if isinstance(data, bytes)
+                else data.count("{") + data.count("["))
+    if brackets > MAX_DEPTH and _deeper(parsed, MAX_DEPTH):
         raise TooDeep(f"nested deeper than {MAX_DEPTH} levels")
     return parsed
 
