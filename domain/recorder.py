@@ -10,8 +10,8 @@ consecutive rowids, the last being `lastrowid`, since the one writer holds the w
 
 With `on_appended` set (the server sets it), its connection never checkpoints inside an
 append, which would stall the caller for the copy: a thread of the server's does
-(projections/checkpoints.py), told the count of each append. Tools that append without one
-(replay import) keep SQLite's own checkpoints.
+(projections/checkpoints.py), told the count of each append, and `WAL_LIMIT` bounds the WAL
+it leaves on disk. Tools that append without one (replay import) keep SQLite's own checkpoints.
 """
 import sqlite3
 import weakref
@@ -24,6 +24,7 @@ from eventsourcing.persistence import StoredEvent
 from eventsourcing.sqlite import SQLiteApplicationRecorder
 
 TOPIC = "domain.recorder:GroupRecorder"
+WAL_LIMIT = 64 * 2**20  # bytes of WAL left on disk when SQLite starts it over (after a burst)
 ONE_STATEMENT = 5000  # rows (4 parameters each): far below SQLite's parameter limit
 _ERRORS: dict[type[Exception], type[Exception]] = {  # as the library translates its own
     sqlite3.IntegrityError: persistence.IntegrityError,
@@ -80,4 +81,5 @@ class GroupRecorder(SQLiteApplicationRecorder):
         """Once per pooled connection: its commits leave the WAL to the checkpoint thread."""
         if connection not in self._no_autocheckpoint:
             cursor.execute("PRAGMA wal_autocheckpoint=0")
+            cursor.execute(f"PRAGMA journal_size_limit={WAL_LIMIT}")
             self._no_autocheckpoint.add(connection)

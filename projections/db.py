@@ -9,6 +9,8 @@ from typing import IO
 
 from sqlite_utils import Database
 
+from domain.recorder import WAL_LIMIT
+
 
 def open_projections(path: Path | str, *, handed_over: bool = False,
                      autocheckpoint: bool = True) -> Database:
@@ -28,6 +30,7 @@ def open_projections(path: Path | str, *, handed_over: bool = False,
     db.execute("PRAGMA busy_timeout=5000")
     if not autocheckpoint:
         db.execute("PRAGMA wal_autocheckpoint=0")
+        db.execute(f"PRAGMA journal_size_limit={WAL_LIMIT}")
     return db
 
 

@@ -1,6 +1,7 @@
 """The live projections' WAL is copied back into their file by a thread of its own, never by
 a commit on the event loop: seen by reading the file alone (`immutable=1` ignores the WAL)."""
 import time
+from pathlib import Path
 
 from projections.checkpoints import Checkpoints
 from projections.db import open_projections
@@ -47,3 +48,25 @@ def test_the_thread_checkpoints_once_enough_events_were_applied(tmp_path):
         checkpoints.close()
         db.close()
     assert not checkpoints._thread.is_alive()
+
+
+def test_the_wal_starts_over_under_commits_that_never_pause(tmp_path):
+    """The thread's pass alone never caught up with them: what they committed during its copy
+    kept SQLite from starting the WAL over, and it grew by a page or more per commit."""
+    path, commits, every = tmp_path / "p.db", 4000, 100
+    db = open_projections(path, autocheckpoint=False)
+    db.execute("CREATE TABLE t (n INTEGER)")
+    checkpoints = Checkpoints(path, every=every)
+    wal, largest = Path(f"{path}-wal"), 0
+    try:
+        for i in range(commits):
+            with db.atomic():
+                db.execute("INSERT INTO t (n) VALUES (?)", (i,))
+            checkpoints.applied(1)
+            largest = max(largest, wal.stat().st_size)
+        checkpoints.close()  # its thread is done: the file alone can be read
+        assert in_file(path) > commits - 3 * every  # copied as it went
+    finally:
+        checkpoints.close()
+        db.close()
+    assert largest < commits * 4096 / 4  # a few passes' worth: it started over, again and again

@@ -97,3 +97,20 @@ def test_appends_without_a_checkpoint_thread_keep_sqlites_own(app):
     while in_file(app.recorder.path) == 0 and appended < 100_000:
         appended += len(app.save(*sends(app, 10), *sends(app, 10)))
     assert in_file(app.recorder.path) > 0 and wal.stat().st_size < 1200 * 4096
+
+
+def test_the_servers_log_starts_its_wal_over_under_appends_that_never_pause(app):
+    """With the checkpoint thread told of every append, the WAL is copied back and started
+    over again and again, as the server appends (not grown by every batch, to gigabytes)."""
+    path = app.recorder.path
+    checkpoints = Checkpoints(path, every=200, name="log")
+    app.recorder.on_appended = checkpoints.applied
+    wal, largest, appended = Path(f"{path}-wal"), 0, 0
+    try:
+        for _ in range(1000):
+            appended += len(app.save(*sends(app, 2)))
+            largest = max(largest, wal.stat().st_size)
+    finally:
+        checkpoints.close()
+    assert in_file(path) > appended - 3 * 200  # copied as it went
+    assert largest < 1000 * 4096 / 2  # a batch added a page or more while it never started over
