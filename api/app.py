@@ -99,6 +99,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         await runtime.return_in_flight()
         runtime.webhooks.start()
         runtime.retention.start()
+        runtime.files.sweep_in_background()
         if new_admin_key:
             print(f"botbus: generated admin key (shown once, keep it): {new_admin_key}",
                   file=sys.stdout, flush=True)

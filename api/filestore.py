@@ -2,10 +2,14 @@
 node of a shared log mounts), one file per ULID (the layout is projections/files.blob_path,
 shared with `replay verify`). Bytes are written to a temporary
 name, synced and renamed before their File.Stored event is recorded, so the log never names
-a file the store lacks; a command that surely recorded nothing removes what it wrote."""
+a file the store lacks; a command that surely recorded nothing removes what it wrote. A
+write a crash cut short leaves its temporary file, which a sweep at start removes."""
 import asyncio
 import hashlib
+import logging
 import os
+import threading
+import time
 from collections.abc import Awaitable, Sequence
 from pathlib import Path
 from typing import BinaryIO, TypeVar
@@ -19,12 +23,14 @@ from domain.files import Blob
 from projections.files import blob_path
 
 T = TypeVar("T")
+log = logging.getLogger(__name__)
 
 CHUNK = 1 << 20
 # Every download's headers: served from the server's own origin, an uploaded page must never
 # run there (opened, it is sandboxed to a null origin) nor be guessed into text/html
 SANDBOX = {"X-Content-Type-Options": "nosniff",
            "Content-Security-Policy": "default-src 'none'; sandbox"}
+STALE = 3600.0  # seconds untouched after which a temporary file is a write cut short
 
 
 class TooLarge(Exception):
@@ -94,6 +100,28 @@ class FileStore:
         finally:
             partial.unlink(missing_ok=True)
         return size, digest.hexdigest()
+
+    def sweep_in_background(self, older_than: float = STALE) -> threading.Thread:
+        """Removes the temporary files of writes a crash (SIGKILL, power loss) cut short: no
+        event names them. Only those untouched for `older_than` seconds go, since another
+        node sharing the folder may be writing one now. On a thread: a store of millions of
+        files must not delay the start."""
+        thread = threading.Thread(target=self._sweep, args=(older_than,), daemon=True,
+                                  name="botbus-files-sweep")
+        thread.start()
+        return thread
+
+    def _sweep(self, older_than: float) -> None:
+        cutoff, removed = time.time() - older_than, 0
+        for partial in self.folder.glob("*/*.part"):
+            try:
+                if partial.stat().st_mtime < cutoff:
+                    partial.unlink()
+                    removed += 1
+            except FileNotFoundError:  # renamed or removed by its writer meanwhile
+                continue
+        if removed:
+            log.info("removed unfinished uploads", extra={"files": removed})
 
     def discard(self, file_id: str) -> None:
         path = blob_path(self.folder, file_id)

@@ -5,6 +5,7 @@ exactly once after the restart, under the update_id it had before the crash, and
 numbering goes on from there. SIGTERM stops cleanly; one data directory, one server.
 """
 import json
+import os
 import subprocess
 import sys
 import threading
@@ -213,3 +214,21 @@ def test_replaying_projections_at_start_does_not_push_or_requeue_old_messages(no
     stats = subprocess.run([sys.executable, "-m", "replay", "stats", *store_args(node.data)],
                            capture_output=True, text=True, check=True, cwd=ROOT)
     assert "Message.DeliveryFailed" not in json.loads(stats.stdout)["by_type"]
+
+
+def test_an_upload_a_crash_cut_short_leaves_no_temporary_file_behind(node):
+    """A SIGKILL while bytes are written leaves `<id>.part` (no event names it): the next
+    start removes it once untouched for an hour, and leaves one another node may be writing."""
+    node.kill()
+    folder = node.data / "files" / "ab"
+    folder.mkdir(parents=True, exist_ok=True)
+    cut_short, being_written = folder / "01J0000000000000000000AB.part", folder / "x.part"
+    for partial in (cut_short, being_written):
+        partial.write_bytes(b"half an upload")
+    two_hours_ago = time.time() - 7200
+    os.utime(cut_short, (two_hours_ago, two_hours_ago))
+    node.start()
+    deadline = time.monotonic() + 10
+    while cut_short.exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not cut_short.exists() and being_written.read_bytes() == b"half an upload"
