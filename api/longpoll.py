@@ -15,22 +15,34 @@ from domain.updates import UpdateQueue
 log = logging.getLogger(__name__)
 
 
+class Watch(asyncio.Event):
+    """A parked poll's wake-up; `ended` once newer polls of its queue crowded it out."""
+    ended = False
+
+
 class Waiters:
     def __init__(self) -> None:
-        self._waiting: dict[str, set[asyncio.Event]] = defaultdict(set)
+        self._waiting: dict[str, dict[Watch, None]] = defaultdict(dict)  # oldest first
 
     @contextmanager
-    def watch(self, address: str) -> Iterator[asyncio.Event]:
-        """Register before reading the queue, so an append in between is not missed."""
-        event = asyncio.Event()
-        self._waiting[address].add(event)
+    def watch(self, address: str, most: int = 0) -> Iterator[Watch]:
+        """Register before reading the queue, so an append in between is not missed. With
+        `most`, a queue holds at most that many polls: a newer one ends the oldest, so a
+        client that leaks polls (never awaiting one before the next) cannot pile them up."""
+        event, waiting = Watch(), self._waiting[address]
+        while most and len(waiting) >= most:
+            oldest = next(iter(waiting))
+            del waiting[oldest]
+            oldest.ended = True
+            oldest.set()
+        waiting[event] = None
         try:
             yield event
         finally:
-            waiting = self._waiting.get(address)
-            if waiting is not None:
-                waiting.discard(event)
-                if not waiting:
+            still = self._waiting.get(address)
+            if still is not None:
+                still.pop(event, None)
+                if not still:
                     del self._waiting[address]
 
     def wake_all(self) -> None:

@@ -35,6 +35,9 @@ from projections import updates
 
 router = APIRouter(tags=["featherChat v1: bots"], route_class=FeatherRoute)
 MAX_TIMEOUT = 5  # seconds: featherChat v1 caps its long poll here
+# long polls one bot may hold at once: a newer one ends the oldest, answered [] (a bot polls
+# one at a time; one that leaks polls cannot pile up connections and tasks without end)
+POLLS_PER_BOT = 8
 
 
 def ok(result: Any) -> JSON:
@@ -102,8 +105,10 @@ async def take_updates(runtime: Runtime, bot: dict, params: GetUpdates,
     address, limit = bot["fingerprint"], min(max(params.limit or 100, 1), 100)
     loop = asyncio.get_running_loop()
     deadline = loop.time() + min(params.timeout, MAX_TIMEOUT)
-    with runtime.waiters.watch(address) as woken:
+    with runtime.waiters.watch(address, POLLS_PER_BOT) as woken:
         while True:
+            if woken.ended:  # crowded out by newer polls: answered as if it timed out
+                return []
             woken.clear()
             shown = await take(runtime, address, limit, "featherchat.getUpdates", request,
                                render.update)

@@ -147,3 +147,31 @@ def test_two_pollers_never_share_an_update(http, server):
         poller.join()
     seen.extend(u["update_id"] for u in call(http, bot["token"], "getUpdates")["result"])
     assert sorted(seen) == list(range(1, 31))
+
+
+def test_a_bot_that_leaks_long_polls_has_its_oldest_ended_past_eight(http):
+    """A bot polls one at a time; one that never awaits a poll before the next could pile up
+    connections and tasks without end. Past eight at once, the oldest answer [] at once, and
+    updates go to the newest."""
+    bot, user = register_bot(http), register_user(http)
+    answers: dict[int, dict] = {}
+
+    def poll(i: int) -> None:
+        with httpx.Client(base_url=str(http.base_url), timeout=15) as own:
+            answers[i] = call(own, bot["token"], "getUpdates", timeout=5)
+
+    threads = [threading.Thread(target=poll, args=(i,)) for i in range(20)]
+    before_any_timeout = time.monotonic() + 4  # each poll asks to wait 5 s
+    for thread in threads:
+        thread.start()
+        time.sleep(0.05)  # started in order: each is the newest when it comes
+    for thread in threads[:12]:
+        thread.join(timeout=max(before_any_timeout - time.monotonic(), 0))
+    ended = sorted(i for i in answers if answers[i] == {"ok": True, "result": []})
+    assert ended == list(range(12)), answers
+    assert send_as_user(http, user, to=bot["alias"], text="to the newest")["ok"]
+    for thread in threads[12:]:
+        thread.join(timeout=15)
+    got = [i for i, answer in answers.items() if answer["result"]]
+    assert len(got) == 1 and got[0] >= 12
+    assert answers[got[0]]["result"][0]["message"]["text"] == "to the newest"
