@@ -161,10 +161,10 @@ def test_a_bot_that_leaks_long_polls_has_its_oldest_ended_past_eight(http):
             answers[i] = call(own, bot["token"], "getUpdates", timeout=5)
 
     threads = [threading.Thread(target=poll, args=(i,)) for i in range(20)]
-    before_any_timeout = time.monotonic() + 4  # each poll asks to wait 5 s
+    before_any_timeout = time.monotonic() + 4.5  # each poll asks to wait 5 s
     for thread in threads:
         thread.start()
-        time.sleep(0.05)  # started in order: each is the newest when it comes
+        time.sleep(0.1)  # started in order: each is the newest when it comes
     for thread in threads[:12]:
         thread.join(timeout=max(before_any_timeout - time.monotonic(), 0))
     ended = sorted(i for i in answers if answers[i] == {"ok": True, "result": []})
