@@ -5,8 +5,9 @@ no argon2. Kept in memory, per process: a restart forgets, and each node of a cl
 counts its own, which still bounds guessing to a few tries a minute per username and node."""
 import math
 import time
-from collections import deque
 from collections.abc import Callable
+
+from api.windows import Windows
 
 PER_ADDRESS = 10  # an address may fail ten times a username's count: NAT and proxies share one
 
@@ -17,8 +18,7 @@ class LoginThrottle:
     def __init__(self, failures: int, window: float,
                  clock: Callable[[], float] = time.monotonic) -> None:
         self.failures, self.window, self.clock = failures, window, clock
-        self._failed: dict[str, deque[float]] = {}  # key -> times of failures, oldest first
-        self._swept = clock()
+        self._failed = Windows(window, clock())  # key → times of failures
 
     def attempt(self, username: str, address: str) -> int | None:
         """None when this attempt may go on, counted as failed until `succeeded` (so guesses
@@ -26,41 +26,24 @@ class LoginThrottle:
         if not self.failures:
             return None
         now = self.clock()
-        self._sweep(now)
         keys = ((_user(username), self.failures), (_address(address), self.failures * PER_ADDRESS))
         wait = max(self._wait(key, most, now) for key, most in keys)
         if wait:
             return wait  # a refusal is not counted: the window ends when it said it would
         for key, _ in keys:
-            self._failed.setdefault(key, deque()).append(now)
+            self._failed.add(key, now)
         return None
 
     def succeeded(self, username: str, address: str) -> None:
         """The right password: the username starts again, the address takes this one back."""
-        self._failed.pop(_user(username), None)
-        times = self._failed.get(_address(address))
-        if times:
-            times.pop()
+        self._failed.forget(_user(username))
+        self._failed.take_back(_address(address))
 
     def _wait(self, key: str, most: int, now: float) -> int:
-        times = self._failed.get(key)
-        if times is None:
-            return 0
-        while times and times[0] <= now - self.window:
-            times.popleft()
+        times = self._failed.recent(key, now)
         if len(times) < most:
             return 0
         return max(1, math.ceil(times[-most] + self.window - now))  # when one fewer is left
-
-    def _sweep(self, now: float) -> None:
-        """Forgets keys with no failure left in the window, once a window, so guesses at
-        ever new usernames do not grow memory for good."""
-        if now - self._swept < self.window:
-            return
-        self._swept = now
-        for key in [key for key, times in self._failed.items()
-                    if not times or times[-1] <= now - self.window]:
-            del self._failed[key]
 
 
 def _user(username: str) -> str:
