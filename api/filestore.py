@@ -59,7 +59,11 @@ class FileStore:
     async def recorded(self, blobs: Sequence[Blob | None], recording: Awaitable[T]) -> T:
         """The command that records `blobs` (and what carries them); the bytes go only if it
         recorded nothing. Recorded but not yet readable, they stay; a request cancelled
-        meanwhile (its client gone) leaves the command running, and its outcome decides."""
+        meanwhile (its client gone) leaves the command running, and its outcome decides.
+        Without a file, the command is only awaited: no task, no shield (the writer runs a
+        command whose request went away anyway)."""
+        if not any(blobs):
+            return await recording
         command = asyncio.ensure_future(recording)
         try:
             return await asyncio.shield(command)
