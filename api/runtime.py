@@ -88,6 +88,8 @@ class Runtime:
         if isinstance(app.recorder, GroupRecorder) and app.recorder.path:  # the embedded log
             checkpoints.append(Checkpoints(app.recorder.path, name="log"))
             app.recorder.on_appended = checkpoints[-1].applied
+            if node is None:  # the one writer: appends in a child process, projects meanwhile
+                app.recorder.use_appender()
         db = open_projections(data / PROJECTIONS_FILE)
 
         def on_missed(message_id: UUID, reason: str) -> Awaitable[bool]:
@@ -198,6 +200,8 @@ class Runtime:
         await self.webhooks.stop()
         await self.sockets.drain()  # the requeues they report go through the writer
         self.writer.stop()
+        if isinstance(self.app.recorder, GroupRecorder) and self.app.recorder.appender:
+            self.app.recorder.appender.close()
         for checkpoints in self.checkpoints:
             checkpoints.close()
         self.writer.projector.db.close()

@@ -9,12 +9,15 @@ import asyncio
 import logging
 import time
 from collections.abc import Callable
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from functools import partial
-from typing import Any
+from typing import Any, NamedTuple
 from uuid import UUID
 
+from domain.application import Prepared
 from domain.errors import DomainError, Kind
+from domain.unit import Unit
 from projections.projector import Applied, Projector
 
 log = logging.getLogger(__name__)
@@ -37,6 +40,25 @@ class Outcome:
     error: BaseException | None = None
     touched: list[UUID] = field(default_factory=list)
     deadline: float = 0.0
+
+
+class Item(NamedTuple):
+    command: Callable[[Unit], Any]
+    future: asyncio.Future
+    lazy: bool
+    attempt: int = 0  # how often it lost a race for an aggregate to another node
+
+
+RETRIES = 3  # a command that keeps losing races answers 409
+
+
+class Writing(NamedTuple):
+    """A batch whose events are on their way to the log."""
+    batch: list[Item]
+    unit: Unit
+    outcomes: list[Outcome]
+    prepared: Prepared
+    recorded: Future
 
 
 class Settling:

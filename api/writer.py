@@ -4,12 +4,12 @@ Commands wait in a queue while a batch is written; then every command waiting ru
 one Unit, and one transaction appends their events (one fsync for the batch). The projections
 catch up before any request is answered: an answer means durable and readable.
 
-On the embedded SQLite log the append runs on the loop itself (`inline`), as Redis runs its
-`appendfsync always` writes. On a thread, the append took the GIL back from the busy loop
-twice, and those handoffs cost more than the fsync: at 10 users on the echo bench, 1.4 ms of
-CPU per round trip against 0.9 inline, 690 against 990 round trips/s (measured). The price:
-nothing else runs during an fsync (0.2-0.6 ms here), and a stalling disk stalls the server.
-A PostgreSQL log appends on the log's thread: the loop serves during the network round trip.
+On the embedded SQLite log the loop waits for each append (`inline`), as Redis waits for its
+`appendfsync always` writes: a child process appends (domain/appender.py) while the loop
+projects the batch, uncommitted until the log has it. On a thread the append took the GIL
+back from the busy loop, and those handoffs cost more than the fsync (measured: 1.4 against
+0.9 ms of CPU per round trip at 10 users). The price: a stalling disk stalls the server. A
+PostgreSQL log appends on the log's thread: the loop serves during the network round trip.
 
 If the batch conflicts (or a command failed after changing an aggregate, or its events
 cannot be encoded), each command runs again alone: one bad command never sinks the others.
@@ -25,40 +25,22 @@ import logging
 from collections import deque
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
-from typing import Any, NamedTuple, TypeVar
+from typing import TypeVar
 
 from eventsourcing.persistence import IntegrityError
 
 from api import misses
 from api.follow import Following
-from api.settle import NOT_YET_READABLE, Outcome
+from api.settle import NOT_YET_READABLE, RETRIES, Item, Outcome, Writing
 from domain.application import Botbus, Prepared
 from domain.errors import DomainError, conflict
+from domain.recorder import GroupRecorder
 from domain.unit import Unit
 from projections.projector import Applied, Projector
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 __all__ = ["NOT_YET_READABLE", "Writer"]
-
-
-class Item(NamedTuple):
-    command: Callable[[Unit], Any]
-    future: asyncio.Future
-    lazy: bool
-    attempt: int = 0  # how often it lost a race for an aggregate to another node
-
-
-RETRIES = 3  # a command that keeps losing races answers 409
-
-
-class Writing(NamedTuple):
-    """A batch whose events are on their way to the log."""
-    batch: list[Item]
-    unit: Unit
-    outcomes: list[Outcome]
-    prepared: Prepared
-    recorded: Future
 
 
 class Writer(Following):
@@ -68,6 +50,8 @@ class Writer(Following):
                  inline: bool = False) -> None:
         super().__init__(app, projector, loop, on_applied, answer_within)
         self.max_batch, self.linger, self.inline = max_batch, linger, inline
+        recorder = app.recorder  # its appender, if a child process appends (embedded log)
+        self.appender = recorder.appender if isinstance(recorder, GroupRecorder) else None
         self.failure: BaseException | None = None  # what stopped the writer, if anything
         self.last_recorded = 0
         self._waiting: deque[Item] = deque()
@@ -165,6 +149,8 @@ class Writer(Following):
 
     def _begin(self, batch: list[Item]) -> Writing | None:
         """Run the batch's commands, encode their events, and send them to the log."""
+        if self.appender is not None:
+            self.appender.wake()  # it is awake when the batch comes
         unit, outcomes = self.app.new_unit(), list[Outcome]()
         self._unit = unit
         for item in batch:
@@ -198,7 +184,11 @@ class Writer(Following):
             return self._log.submit(self.app.record, prepared)
         recorded: Future = Future()
         try:
-            recorded.set_result(self.app.record(prepared))
+            pending = self.app.start_record(prepared)
+            if not pending.done:  # appended by a child process: project meanwhile
+                self.projector.stage(list(zip(prepared.processing_event.events,
+                                              pending.expected, strict=True)))
+            recorded.set_result(pending.wait())
         except Exception as failure:  # noqa: BLE001 - `_written` tells each request
             recorded.set_exception(failure)
         return recorded
@@ -212,6 +202,7 @@ class Writer(Following):
         try:
             ids = writing.recorded.result()
         except IntegrityError:
+            self.projector.unstage()
             writing.unit.abandon()  # so its aggregates are read again from the log
             if len(writing.batch) > 1:
                 return self._again_alone(writing.batch)

@@ -15,7 +15,7 @@ from typing import Any, TypeVar
 
 import orjson
 
-from tests.servers import Server
+from tests.servers import Server, child_pids
 
 T = TypeVar("T")
 
@@ -53,13 +53,16 @@ class Http:
 
 
 def server_cpu_seconds(pid: int) -> float:
-    """utime + stime of the server process, from /proc (Linux)."""
-    return _cpu_seconds(Path(f"/proc/{pid}/stat"))
+    """utime + stime of the server process and its live children (Botbus's log appender,
+    domain/appender.py), from /proc (Linux)."""
+    return _cpu_seconds(Path(f"/proc/{pid}/stat")) + sum(
+        _child_seconds(child) for child in child_pids(pid))
 
 
 def thread_cpu_seconds(pid: int) -> dict[str, float]:
     """utime + stime of the server's first thread (`main`: Botbus's event loop, where a
-    saturated core shows first) and of all its other threads together."""
+    saturated core shows first), of all its other threads together, and of its child
+    processes."""
     seconds = {"main": 0.0, "other threads": 0.0}
     for task in Path(f"/proc/{pid}/task").iterdir():
         try:
@@ -67,7 +70,17 @@ def thread_cpu_seconds(pid: int) -> dict[str, float]:
         except OSError:
             continue  # a thread that ended in between
         seconds["main" if task.name == str(pid) else "other threads"] += used
+    children = child_pids(pid)
+    if children:
+        seconds["child processes"] = sum(_child_seconds(child) for child in children)
     return seconds
+
+
+def _child_seconds(pid: int) -> float:
+    try:
+        return _cpu_seconds(Path(f"/proc/{pid}/stat"))
+    except OSError:  # it ended in between
+        return 0.0
 
 
 def _cpu_seconds(stat: Path) -> float:

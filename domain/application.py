@@ -25,6 +25,7 @@ from domain.guilds import Guild
 from domain.humans import HumanCommands
 from domain.ids import Ids
 from domain.logstore import log_env
+from domain.recorder import GroupRecorder, Pending
 from domain.transcoder import OrjsonTranscoder
 from domain.unit import Unit
 from domain.updates import UpdateQueue
@@ -116,6 +117,14 @@ class Botbus(BotyardCommands, AppCommands, ChannelMessageCommands, HumanCommands
         disk (or, on PostgreSQL, the network; the writer runs that one on a thread). Returns
         the notification ids."""
         return self.recorder.insert_events(prepared.stored) or []
+
+    def start_record(self, prepared: Prepared) -> Pending:
+        """`record`, begun: on the embedded log the append runs in a child process
+        (domain/appender.py) while the caller goes on, until `Pending.wait()`."""
+        recorder = self.recorder
+        if isinstance(recorder, GroupRecorder) and recorder.appender is not None:
+            return recorder.start_insert(prepared.stored)
+        return Pending(self.record(prepared))
 
     def finish(self, prepared: Prepared, ids: Sequence[int],
                later: Callable[[Callable[[], object]], None] | None = None

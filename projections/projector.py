@@ -17,7 +17,7 @@ would hide behind the old positions, answered but never readable.
 """
 import logging
 import sqlite3
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from functools import partial
 from types import ModuleType
 
@@ -25,83 +25,17 @@ from eventsourcing.persistence import ApplicationRecorder, Mapper, Notification
 from sqlite_utils import Database
 
 from projections import READ_MODELS
+from projections.tracking import (
+    FAULTS,
+    create_tables,
+    discard_ahead,
+    faults,
+    track_all,
+    tracked_positions,
+)
 
 Applied = Sequence[tuple[object, int]]
 log = logging.getLogger(__name__)
-FAULTS = "projection_faults"
-_TRACK_ROWS = ("INSERT INTO tracking (name, position, version) VALUES {rows} ON CONFLICT (name)"
-               " DO UPDATE SET position = excluded.position, version = excluded.version")
-_TRACK = _TRACK_ROWS.format(rows="(?, ?, ?)")
-
-
-def discard_ahead(db: Database, models: Sequence[ModuleType], last: int) -> None:
-    """Drop every read model (and its faults) if one is tracked past `last`, the log's end."""
-    if not db["tracking"].exists():
-        return
-    ahead = {row["name"]: row["position"] for row in db.execute(
-        "SELECT name, position FROM tracking WHERE position > ?", (last,))}
-    if not ahead:
-        return
-    log.warning("read models are ahead of the log (restored from a backup?): replaying them",
-                extra={"log_position": last, "read_models": ahead})
-    with db.atomic():
-        for model in models:
-            _drop(db, model)
-        db.execute(f"DELETE FROM {FAULTS} WHERE model = '*' AND position > ?", (last,))
-
-
-def _drop(db: Database, model: ModuleType) -> None:
-    for table in model.TABLES:
-        db.execute(f"DROP TABLE IF EXISTS [{table}]")
-    db.execute("DELETE FROM tracking WHERE name = ?", (model.NAME,))
-    if db[FAULTS].exists():
-        db.execute(f"DELETE FROM {FAULTS} WHERE model = ?", (model.NAME,))
-
-
-def create_tables(db: Database, models: Iterable[ModuleType] = READ_MODELS) -> None:
-    db.table("tracking").create({"name": str, "position": int, "version": int}, pk="name",
-                                if_not_exists=True)
-    db.table(FAULTS).create({"model": str, "position": int, "event": str, "originator_id": str,
-                             "error": str}, pk=("model", "position"), if_not_exists=True)
-    for model in models:
-        row = db.execute("SELECT version FROM tracking WHERE name = ?", (model.NAME,)).fetchone()
-        if row is not None and row["version"] != model.VERSION:
-            log.warning("read model schema changed: replaying it from the log",
-                        extra={"read_model": model.NAME, "from": row["version"],
-                               "to": model.VERSION})
-            with db.atomic():
-                _drop(db, model)
-        model.create(db)
-
-
-def track(db: Database, model: ModuleType, position: int) -> None:
-    db.execute(_TRACK, (model.NAME, position, model.VERSION))
-
-
-def track_all(db: Database, models: Sequence[ModuleType], position: int) -> None:
-    """Every read model's position in one statement (one call into SQLite per batch)."""
-    if not models:
-        return
-    db.execute(_TRACK_ROWS.format(rows=", ".join(["(?, ?, ?)"] * len(models))),
-               [value for model in models for value in (model.NAME, position, model.VERSION)])
-
-
-def tracked_positions(db: Database, models: Iterable[ModuleType] = READ_MODELS) -> dict[str, int]:
-    rows = {row["name"]: row["position"] for row in db.execute("SELECT * FROM tracking")}
-    return {model.NAME: rows.get(model.NAME, 0) for model in models}
-
-
-def faults(db: Database) -> list[dict]:
-    return [dict(row) for row in db.execute(f"SELECT * FROM {FAULTS} ORDER BY position")]
-
-
-def copy_faults(db: Database, schema: str, model: ModuleType) -> None:
-    """A read model's faults as found by the build in the attached `schema` (a one-model
-    rebuild): the old ones go with the rows they stood for."""
-    db.execute(f"DELETE FROM main.{FAULTS} WHERE model = ?", (model.NAME,))
-    db.execute(f"INSERT INTO main.{FAULTS} (model, position, event, originator_id, error)"
-               f" SELECT model, position, event, originator_id, error FROM [{schema}].{FAULTS}"
-               " WHERE model = ?", (model.NAME,))
 
 
 def project(db: Database, models: Sequence[ModuleType], positions: dict[str, int],
@@ -118,8 +52,6 @@ def project(db: Database, models: Sequence[ModuleType], positions: dict[str, int
         found = []
         with db.atomic():
             _apply(db, models, positions, batch, partial(_carefully, found=found))
-    for model in models:
-        positions[model.NAME] = max(positions[model.NAME], batch[-1][1])
     return found
 
 
@@ -191,29 +123,73 @@ class Projector:
         self.positions = tracked_positions(db, models)
         self.faults = faults(db)
         self.on_projected: Callable[[int], None] = _nothing  # events committed, per batch
+        self._staged: Applied | None = None  # applied in the open transaction, uncommitted
 
     @property
     def position(self) -> int:
         return min(self.positions.values(), default=0)
 
+    def stage(self, batch: Applied) -> None:
+        """Applies a batch being appended, in a transaction left open: `apply_recorded`
+        commits it once the log has the batch durably, anything else rolls it back. A batch
+        that does not follow on, or that some read model cannot apply, is left to them."""
+        self.unstage()
+        if not self._follows(batch):
+            return
+        self.db.begin()
+        try:
+            _apply(self.db, self.models, self.positions, batch, _plainly)
+        except Exception:  # noqa: BLE001 - projected after the append, the careful way
+            self.db.rollback()
+            return
+        self._staged = batch
+
+    def unstage(self) -> None:
+        if self._staged is not None:
+            self._staged = None
+            self.db.rollback()
+
     def apply_recorded(self, recorded: Applied,
                        on_batch: Callable[[Applied], None] | None = None) -> int:
         """Project events this process just saved without reading them back from the log,
         when they directly follow the tracked position; otherwise catch up from the log."""
+        staged, self._staged = self._staged, None
+        if staged is not None:
+            if not _same(staged, recorded):
+                self.db.rollback()
+            else:
+                try:
+                    self.db.commit()
+                except BaseException:
+                    self.db.rollback()
+                    raise
+                return self._projected(recorded, [], on_batch)
         if not recorded:  # a batch whose commands all failed: nothing new, no query
             return 0
-        if recorded[0][1] == self.position + 1 and all(
-                b[1] == a[1] + 1 for a, b in zip(recorded, recorded[1:], strict=False)):
-            self.faults += project(self.db, self.models, self.positions, recorded)
-            self.on_projected(len(recorded))
-            if on_batch is not None:
-                on_batch(recorded)
-            return len(recorded)
+        if self._follows(recorded):
+            found = project(self.db, self.models, self.positions, recorded)
+            return self._projected(recorded, found, on_batch)
         return self.catch_up(on_batch=on_batch)
+
+    def _follows(self, batch: Applied) -> bool:
+        return bool(batch) and batch[0][1] == self.position + 1 and all(
+            b[1] == a[1] + 1 for a, b in zip(batch, batch[1:], strict=False))
+
+    def _projected(self, batch: Applied, faults: list[dict],
+                   on_batch: Callable[[Applied], None] | None) -> int:
+        """After a batch's commit: positions, faults, and who hears of it."""
+        for model in self.models:
+            self.positions[model.NAME] = max(self.positions[model.NAME], batch[-1][1])
+        self.faults += faults
+        self.on_projected(len(batch))
+        if on_batch is not None:
+            on_batch(batch)
+        return len(batch)
 
     def catch_up(self, stop: int | None = None,
                  on_batch: Callable[[Applied], None] | None = None) -> int:
         """Apply everything after the tracked positions (up to `stop`); return how many."""
+        self.unstage()
         count = 0
         while True:
             notifications = self.recorder.select_notifications(
@@ -221,11 +197,8 @@ class Projector:
             if not notifications:
                 return count
             batch = [(self._decode(n), n.id) for n in notifications]
-            self.faults += project(self.db, self.models, self.positions, batch)
-            self.on_projected(len(batch))
-            count += len(batch)
-            if on_batch is not None:
-                on_batch(batch)
+            found = project(self.db, self.models, self.positions, batch)
+            count += self._projected(batch, found, on_batch)
 
     def _decode(self, notification: Notification) -> object:
         """A stored event that no longer decodes (an unknown topic, a broken state) is a fault
@@ -239,6 +212,12 @@ class Projector:
                 record_fault(self.db, fault)
             self.faults.append(fault)
             return Undecodable()
+
+
+def _same(staged: Applied, recorded: Applied) -> bool:
+    """The very events staged, at the positions the log gave them."""
+    return len(staged) == len(recorded) and all(
+        a[0] is b[0] and a[1] == b[1] for a, b in zip(staged, recorded, strict=True))
 
 
 def _nothing(count: int) -> None:

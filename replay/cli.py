@@ -15,7 +15,7 @@ from domain.application import Botbus
 from domain.logstore import LogUrlError, postgres_env, shown
 from projections import READ_MODELS
 from projections.db import PROJECTIONS_FILE, DataDirInUse, lock_data_dir, open_projections
-from projections.projector import tracked_positions
+from projections.tracking import tracked_positions
 from replay import audit, importer, rebuild, transfer
 
 

@@ -25,7 +25,7 @@ from tqdm import tqdm
 
 from domain.application import Botbus
 from projections.db import PROJECTIONS_FILE, open_projections
-from projections.projector import faults
+from projections.tracking import faults
 from replay import rebuild
 from replay.audit import notifications
 from replay.checks import EventCheck

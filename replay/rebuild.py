@@ -20,7 +20,8 @@ from tqdm import tqdm
 from projections import READ_MODELS
 from projections.db import PROJECTIONS_FILE, open_projections
 from projections.files import store_dir
-from projections.projector import FAULTS, Projector, copy_faults, faults, track, tracked_positions
+from projections.projector import Projector
+from projections.tracking import FAULTS, copy_faults, faults, track, tracked_positions
 from replay import filecheck
 
 

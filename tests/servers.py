@@ -122,3 +122,14 @@ def replay_log(data: Path, *types: str) -> list[dict]:
     out = subprocess.run([sys.executable, "-m", "replay", "log", *store_args(data), *args],
                          cwd=ROOT, capture_output=True, text=True, timeout=30, check=True)
     return [json.loads(line) for line in out.stdout.splitlines()]
+
+
+def child_pids(pid: int) -> list[int]:
+    """The live child processes of `pid` (a server's log appender), from /proc (Linux)."""
+    found: list[int] = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        try:
+            found += map(int, (task / "children").read_text().split())
+        except OSError:  # a thread that ended in between
+            continue
+    return found

@@ -80,12 +80,12 @@ if _STALL:
 
     import domain.recorder
 
-    _insert = domain.recorder.GroupRecorder.insert_events
+    _insert = domain.recorder.GroupRecorder.start_insert
 
-    def _stalling(self, stored_events, **kwargs):
+    def _stalling(self, stored_events):
         """As a disk that stops answering holds an fsync: the caller waits, GIL released."""
         if any(b"stall the disk" in event.state for event in stored_events):
             time.sleep(float(_STALL))
-        return _insert(self, stored_events, **kwargs)
+        return _insert(self, stored_events)
 
-    domain.recorder.GroupRecorder.insert_events = _stalling  # type: ignore[method-assign]
+    domain.recorder.GroupRecorder.start_insert = _stalling  # type: ignore[method-assign]

@@ -17,7 +17,8 @@ from domain.errors import DomainError
 from domain.unit import Unit
 from projections import READ_MODELS, directory, messages, updates
 from projections.db import PROJECTIONS_FILE, open_projections
-from projections.projector import Projector, faults, tracked_positions
+from projections.projector import Projector
+from projections.tracking import faults, tracked_positions
 from replay.rebuild import rebuild, verify
 from tests.doubles import CountingIds, FixedClock
 

@@ -43,12 +43,17 @@ def test_the_server_log_uses_it_and_each_recording_names_its_own_row(app, monkey
     assert texts == ["0", "0", "1", "2", *map(str, range(27))]
 
 
-def test_a_conflict_records_nothing_of_the_batch(app):
+def saved_and_its_twin(app: Botbus) -> Message:
+    """A message saved, and another of the same id and version: a conflict to save."""
     first, = sends(app, 1)
     app.save(first)
-    twin = Message._create(Message.Sent, id=first.id, sender_id="sender", to="ab" * 16,
-                           content={"text": "twin"}, delivered=False, timestamp=FixedClock()(),
-                           chat="")
+    return Message._create(Message.Sent, id=first.id, sender_id="sender", to="ab" * 16,
+                           content={"text": "twin"}, delivered=False,
+                           timestamp=FixedClock()(), chat="")
+
+
+def test_a_conflict_records_nothing_of_the_batch(app):
+    twin = saved_and_its_twin(app)
     with pytest.raises(IntegrityError):
         app.save(*sends(app, 5), twin)
     assert len(app.recorder.select_notifications(start=1, limit=10_000)) == 1
