@@ -51,7 +51,8 @@ class Writer(Following):
         super().__init__(app, projector, loop, on_applied, answer_within)
         self.max_batch, self.linger, self.inline = max_batch, linger, inline
         recorder = app.recorder  # its appender, if a child process appends (embedded log)
-        self.appender = recorder.appender if isinstance(recorder, GroupRecorder) else None
+        self.appender = recorder.appender \
+            if inline and isinstance(recorder, GroupRecorder) else None
         self.failure: BaseException | None = None  # what stopped the writer, if anything
         self.last_recorded = 0
         self._waiting: deque[Item] = deque()
@@ -188,7 +189,7 @@ class Writer(Following):
             if not pending.done:  # appended by a child process: project meanwhile
                 self.projector.stage(list(zip(prepared.processing_event.events,
                                               pending.expected, strict=True)))
-            recorded.set_result(pending.wait())
+            recorded.set_result(pending.wait())  # stage raises nothing: the answer is read
         except Exception as failure:  # noqa: BLE001 - `_written` tells each request
             recorded.set_exception(failure)
         return recorded

@@ -33,6 +33,8 @@ WAKE = struct.pack("<I", 0)
 
 
 class Appender:
+    """Used by one thread (the server's writer, on the event loop): one append at a time."""
+
     def __init__(self, path: str, table: str, last_in_log: Callable[[], int]) -> None:
         self.path, self.table, self._last_in_log = path, table, last_in_log
         self._process: subprocess.Popen | None = None

@@ -132,15 +132,17 @@ class Projector:
     def stage(self, batch: Applied) -> None:
         """Applies a batch being appended, in a transaction left open: `apply_recorded`
         commits it once the log has the batch durably, anything else rolls it back. A batch
-        that does not follow on, or that some read model cannot apply, is left to them."""
-        self.unstage()
-        if not self._follows(batch):
-            return
-        self.db.begin()
+        that does not follow on, or that some read model cannot apply, is left to them. It
+        raises nothing: the caller must go on to read the append's answer."""
         try:
+            self.unstage()
+            if not self._follows(batch):
+                return
+            self.db.begin()
             _apply(self.db, self.models, self.positions, batch, _plainly)
         except Exception:  # noqa: BLE001 - projected after the append, the careful way
-            self.db.rollback()
+            if self.db.conn.in_transaction:
+                self.db.rollback()
             return
         self._staged = batch
 
