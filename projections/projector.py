@@ -11,6 +11,9 @@ loudly and kept in `projection_faults` (shown by `/health`), and the rest goes o
 rebuild sets the same events aside, since applying is deterministic. An operational error
 (disk full, I/O) is not a fault of the event: it propagates, and the batch is retried.
 
+While a child process appends a batch to the embedded log, the writer has it applied in a
+transaction left open (`stage`): committed once the log has it durably, rolled back if not.
+
 Read models tracked past the log's last position were built from a history the log no
 longer holds (a log restored from a backup): they are dropped and replayed, or new events
 would hide behind the old positions, answered but never readable.
