@@ -16,15 +16,14 @@ A child that dies mid-append (killed, out of memory) leaves that append whole or
 SQLite commits atomically: the log's last id tells which, and a new child takes the next."""
 import logging
 import marshal
-import os
-import select
 import sqlite3
 import struct
 import subprocess
 import sys
-import time
 from collections.abc import Callable
 from pathlib import Path
+
+from domain.appender_child import poll, read, write
 
 log = logging.getLogger(__name__)
 CHILD = Path(__file__).with_name("appender_child.py")
@@ -35,8 +34,10 @@ WAKE = struct.pack("<I", 0)
 class Appender:
     """Used by one thread (the server's writer, on the event loop): one append at a time."""
 
-    def __init__(self, path: str, table: str, last_in_log: Callable[[], int]) -> None:
+    def __init__(self, path: str, table: str, last_in_log: Callable[[], int],
+                 wal_limit: int) -> None:
         self.path, self.table, self._last_in_log = path, table, last_in_log
+        self.wal_limit = wal_limit  # journal_size_limit, as the log's own connections
         self._process: subprocess.Popen | None = None
         self._last: int | None = None  # the log's last id, as far as this process knows
         self._sent: list[int] | None = None  # the ids the append in flight should get
@@ -93,26 +94,18 @@ class Appender:
 
     def _write(self, data: bytes) -> None:
         if self._process is None:
-            self._process = _spawn(self.path, self.table)
-        fd = self._process.stdin.fileno()  # type: ignore[union-attr]
-        while data:
-            data = data[os.write(fd, data):]
+            self._process = _spawn(self.path, self.table, self.wal_limit)
+        write(self._process.stdin.fileno(), data)  # type: ignore[union-attr]
 
     def _read(self, size: int, spin: bool = False) -> bytes:
         assert self._process is not None
         fd = self._process.stdout.fileno()  # type: ignore[union-attr]
-        if spin:  # as the child does (appender_child.spin), and for the same reason
-            deadline = time.monotonic() + SPIN
-            while not select.select([fd], [], [], 0)[0] and time.monotonic() < deadline:
-                pass
-        chunks = []
-        while size:
-            chunk = os.read(fd, size)
-            if not chunk:
-                raise EOFError
-            chunks.append(chunk)
-            size -= len(chunk)
-        return b"".join(chunks)
+        if spin:  # as the child polls for a batch, and for the same reason
+            poll(fd, SPIN)
+        data = read(fd, size)
+        if data is None:
+            raise EOFError
+        return data
 
     def _reap(self, why: str) -> None:
         process, self._process = self._process, None
@@ -122,12 +115,13 @@ class Appender:
             _stop(process)
 
 
-def _spawn(path: str, table: str) -> subprocess.Popen:
+def _spawn(path: str, table: str, wal_limit: int) -> subprocess.Popen:
     """Standard library only (`-I -S`): it starts in milliseconds. In a session of its own,
     and deaf to SIGINT and SIGTERM, it outlives a Ctrl-C or a stop sent to the server's
     process group: it exits when the server closes its input (or dies), so the appends the
     server makes on its way out still land."""
-    return subprocess.Popen([sys.executable, "-I", "-S", str(CHILD), path, table],
+    return subprocess.Popen([sys.executable, "-I", "-S", str(CHILD), path, table,
+                             str(wal_limit)],
                             stdin=subprocess.PIPE, stdout=subprocess.PIPE, bufsize=0,
                             start_new_session=True)
 

@@ -27,6 +27,7 @@ from eventsourcing.persistence import StoredEvent
 from eventsourcing.sqlite import SQLiteApplicationRecorder
 
 from domain.appender import Appender
+from domain.appender_child import insert
 
 TOPIC = "domain.recorder:GroupRecorder"
 WAL_LIMIT = 64 * 2**20  # bytes of WAL left on disk when SQLite starts it over (after a burst)
@@ -72,7 +73,7 @@ class GroupRecorder(SQLiteApplicationRecorder):
         """From now on appends are made by a child process (the server's embedded log)."""
         assert self.path is not None, "a log in memory is this process's own"
         self.appender = Appender(self.path, self.events_table_name,
-                                 lambda: self.max_notification_id() or 0)
+                                 lambda: self.max_notification_id() or 0, WAL_LIMIT)
         return self.appender
 
     def start_insert(self, stored_events: Sequence[StoredEvent]) -> Pending:
@@ -115,8 +116,7 @@ class GroupRecorder(SQLiteApplicationRecorder):
 
     def _insert_in_one(self, stored_events: Sequence[StoredEvent]) -> list[int]:
         count, params = len(stored_events), _params(stored_events)
-        statement = f"INSERT INTO {self.events_table_name} VALUES" \
-                    f" {','.join(['(?,?,?,?)'] * count)}"
+        statement = insert(self.events_table_name, count)
         with self.datastore.get_connection(commit=True) as connection:
             cursor = connection.cursor()
             try:
