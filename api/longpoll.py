@@ -15,9 +15,47 @@ from domain.updates import UpdateQueue
 log = logging.getLogger(__name__)
 
 
-class Watch(asyncio.Event):
-    """A parked poll's wake-up; `ended` once newer polls of its queue crowded it out."""
+class Watch:
+    """A parked poll's wake-up; `ended` once newer polls of its queue crowded it out.
+
+    Not an asyncio.Event: awaited under `wait_for`, its wait ran as a task of its own, so a
+    woken poll resumed two turns of the loop after the request whose append woke it, and
+    answered after that request (measured: 140 µs of each echo round trip at one user). A
+    poll woken here resumes on the next turn, ahead of the requests answered after it."""
     ended = False
+
+    def __init__(self) -> None:
+        self._set = False
+        self._waiter: asyncio.Future[bool] | None = None
+
+    def is_set(self) -> bool:
+        return self._set
+
+    def set(self) -> None:
+        self._set = True
+        if self._waiter is not None and not self._waiter.done():
+            self._waiter.set_result(True)
+
+    def clear(self) -> None:
+        self._set = False
+
+    async def wait(self, seconds: float) -> bool:
+        """Whether it was set within `seconds`."""
+        if self._set:
+            return True
+        loop = asyncio.get_running_loop()
+        self._waiter = waiter = loop.create_future()
+        timer = loop.call_later(seconds, _expire, waiter)
+        try:
+            return await waiter
+        finally:
+            timer.cancel()
+            self._waiter = None
+
+
+def _expire(waiter: "asyncio.Future[bool]") -> None:
+    if not waiter.done():
+        waiter.set_result(False)
 
 
 class Waiters:
@@ -77,7 +115,7 @@ class Polls:
         self._refused[address] = loop.time()
 
     @contextmanager
-    def start(self, address: str, woken: asyncio.Event) -> Iterator["Poll"]:
+    def start(self, address: str, woken: Watch) -> Iterator["Poll"]:
         self.started_elsewhere(address, math.inf)
         poll = self._current[address] = Poll(woken)
         if self.announce is not None:
@@ -98,7 +136,7 @@ class Polls:
 
 
 class Poll:
-    def __init__(self, woken: asyncio.Event) -> None:
+    def __init__(self, woken: Watch) -> None:
         self.woken, self.superseded = woken, False
         self.started = time.time()
 
@@ -148,14 +186,6 @@ class Taken:
             log.warning("a read's confirmation failed: its updates will be handed out again",
                         extra={"address": address, "update_ids": update_ids,
                                "error": repr(done.exception())})
-
-
-async def wait(event: asyncio.Event, seconds: float) -> bool:
-    try:
-        await asyncio.wait_for(event.wait(), seconds)
-        return True
-    except TimeoutError:
-        return False
 
 
 def addresses_touched(events: list) -> set[str]:

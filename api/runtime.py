@@ -90,7 +90,7 @@ class Runtime:
             app.recorder.on_appended = checkpoints[-1].applied
             if node is None:  # the one writer: appends in a child process, projects meanwhile
                 app.recorder.use_appender()
-        db = open_projections(data / PROJECTIONS_FILE)
+        db = projector.db  # reads see a batch held uncommitted past its answers
 
         def on_missed(message_id: UUID, reason: str) -> Awaitable[bool]:
             return writer.run(lambda unit: app.requeue_message(unit, message_id, reason))
@@ -204,7 +204,6 @@ class Runtime:
             self.app.recorder.appender.close()
         for checkpoints in self.checkpoints:
             checkpoints.close()
-        self.writer.projector.db.close()
         if self.node is not None:
             self.node.close()
         self.app.close()

@@ -95,8 +95,7 @@ class Settling:
         except Exception:  # noqa: BLE001 - recorded: answers wait, the writer retries
             log.exception("projection failed: answers wait while it is retried",
                           extra={"last_recorded": self.last_recorded})
-            self.behind, self._retry = True, min(max(self._retry * 2, 0.05), 2.0)
-            self._retry_later()
+            self._fall_behind()
         faulted = {f["originator_id"]: f for f in self.projector.faults[faults_before:]}
         if not self.behind:
             answers += [self._readable(o, faulted) for o in self._parked]
@@ -108,6 +107,21 @@ class Settling:
             self._parked = [o for o in self._parked if o.deadline > now]
         if applied or answers:
             self._answer(applied, answers)
+
+    def _commit_held(self) -> None:
+        """Commits the projection of batches already answered, which the projector held
+        open past their answers (projections/projector.py); if that fails, the read models
+        catch up from the log, as after a failed projection."""
+        try:
+            self.projector.commit()
+        except Exception:  # noqa: BLE001 - recorded: the writer retries
+            log.exception("projection commit failed: read models catch up from the log",
+                          extra={"last_recorded": self.last_recorded})
+            self._fall_behind()
+
+    def _fall_behind(self) -> None:
+        self.behind, self._retry = True, min(max(self._retry * 2, 0.05), 2.0)
+        self._retry_later()
 
     def _caught_up(self, applied: list[Applied], batch: Applied) -> None:
         """Events read back from the log, some perhaps appended by other nodes."""

@@ -6,10 +6,12 @@ catch up before any request is answered: an answer means durable and readable.
 
 On the embedded SQLite log the loop waits for each append (`inline`), as Redis waits for its
 `appendfsync always` writes: a child process appends (domain/appender.py) while the loop
-projects the batch, uncommitted until the log has it. On a thread the append took the GIL
-back from the busy loop, and those handoffs cost more than the fsync (measured: 1.4 against
-0.9 ms of CPU per round trip at 10 users). The price: a stalling disk stalls the server. A
-PostgreSQL log appends on the log's thread: the loop serves during the network round trip.
+projects the batch, uncommitted until the log has it, and committed a turn after the
+answers, which read it through the projector's own connection. On a thread the append took
+the GIL back from the busy loop, and those handoffs cost more than the fsync (measured: 1.4
+against 0.9 ms of CPU per round trip at 10 users). The price: a stalling disk stalls the
+server. A PostgreSQL log appends on the log's thread: the loop serves during the network
+round trip.
 
 If the batch conflicts (or a command failed after changing an aggregate, or its events
 cannot be encoded), each command runs again alone: one bad command never sinks the others.
@@ -83,6 +85,7 @@ class Writer(Following):
             if writing is not None:
                 writing.recorded.exception()  # waits: the outcome is handled just below
                 self._written(writing)
+        self._commit_held()
         self._log.shutdown(wait=True)
 
     async def run(self, command: Callable[[Unit], T]) -> T:
@@ -223,6 +226,8 @@ class Writer(Following):
             if self.shared:
                 self.recorded_here.update(ids)
         self._settle(outcomes, recorded)
+        if self.projector.held:  # committed once the requests it woke have run
+            self.loop.call_soon(self._commit_held)
         self._written_then_follow()
         self._kick()
 

@@ -25,7 +25,6 @@ from api.feather.schemas import (
     SentMessage,
     Update,
 )
-from api.longpoll import wait
 from api.params import Params, documented, documented_query, parse
 from api.responses import JSON
 from api.runtime import Runtime
@@ -115,7 +114,7 @@ async def take_updates(runtime: Runtime, bot: dict, params: GetUpdates,
             if shown:
                 return shown
             remaining = deadline - loop.time()
-            if runtime.stopping or remaining <= 0 or not await wait(woken, remaining):
+            if runtime.stopping or remaining <= 0 or not await woken.wait(remaining):
                 return []
 
 

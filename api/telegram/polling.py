@@ -4,7 +4,6 @@ the newest, `limit` and `timeout` clamped, `allowed_updates` remembered, one lon
 bot (the older gets 409), woken by the projector's batches."""
 import asyncio
 
-from api.longpoll import wait
 from api.telegram import render
 from api.telegram.errors import TelegramError
 from api.telegram.methods import Call, method
@@ -47,7 +46,7 @@ async def get_updates(call: Call, params: GetUpdates) -> list[dict]:
                 after = confirm_below(call, items[-1]["update_id"] + 1)
                 continue
             remaining = deadline - loop.time()
-            if runtime.stopping or remaining <= 0 or not await wait(woken, remaining):
+            if runtime.stopping or remaining <= 0 or not await woken.wait(remaining):
                 return []
 
 

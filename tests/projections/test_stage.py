@@ -1,8 +1,11 @@
 """A batch projected while the log appends it (`Projector.stage`): unseen until the append is
-durable and `apply_recorded` commits it; rolled back, and projected the usual way, when the
-append failed or the log gave other positions."""
+durable, then held open by `apply_recorded` (seen through the projector's own connection)
+until `commit`; rolled back, and projected the usual way, when the append failed or the log
+gave other positions."""
 import sqlite3
 from collections.abc import Callable
+
+import pytest
 
 from projections import READ_MODELS
 from projections.db import PROJECTIONS_FILE
@@ -48,11 +51,16 @@ def others_see(log: Log) -> int:
 
 def test_a_staged_batch_is_unseen_until_committed_then_it_is_as_if_projected(log, tmp_path):
     registered(log)
+    committed = []
+    log.projector.on_projected = committed.append
     recorded = staged_send(log, "staged")
     assert others_see(log) == 0 and queued(log.db, BOT_A) == [(1, "staged")]  # uncommitted
     heard = []
     assert log.projector.apply_recorded(recorded, on_batch=heard.append) == 1
-    assert heard == [recorded] and others_see(log) == 1
+    assert heard == [recorded] and log.projector.position == recorded[-1][1]
+    assert others_see(log) == 0 and log.projector.held == 1 and committed == []  # held
+    log.projector.commit()
+    assert others_see(log) == 1 and log.projector.held == 0 and committed == [1]
     assert set(tracked_positions(log.db).values()) == {recorded[-1][1]}
     (tmp_path / "plain").mkdir()
     plain = registered(Log(tmp_path / "plain"))  # the same commands, projected as usual
@@ -107,3 +115,46 @@ def test_a_batch_a_read_model_cannot_apply_is_not_staged_and_becomes_a_fault(log
     assert log.projector.apply_recorded(recorded) == 1
     assert [(f["model"], f["position"]) for f in log.projector.faults] == [("poison", position)]
     assert set(tracked_positions(log.db, [*READ_MODELS]).values()) == {position}
+
+
+def test_what_is_held_is_committed_before_the_next_batch_is_staged_so_its_failure_keeps_it(log):
+    registered(log)
+    log.projector.apply_recorded(staged_send(log, "held"))
+    unit = log.app.new_unit()
+    log.app.send_message(unit, log.user_id, BOT_A, {"text": "never recorded"}, False)
+    prepared = log.app.prepare(*unit.aggregates)
+    log.projector.stage([(prepared.processing_event.events[0], log.last_position + 1)])
+    assert others_see(log) == 1 and log.projector.held == 0  # committed first
+    log.projector.apply_recorded([])  # that append failed: only its own batch rolls back
+    assert queued(log.db, BOT_A) == [(1, "held")]
+    assert verify(log.app.recorder, log.app.mapper, log.data) == []
+
+
+def test_catching_up_commits_what_is_held_and_applies_it_once(log):
+    registered(log)
+    log.projector.apply_recorded(staged_send(log, "held"))
+    assert log.projector.catch_up() == 0
+    assert others_see(log) == 1 and count(log.db, "messages") == 1
+
+
+def test_a_commit_that_fails_rolls_back_and_the_batch_is_applied_again_from_the_log(
+        log, monkeypatch):
+    """A full disk at the commit: the rows the answers were read from go, the positions are
+    read back from the file, and catching up applies the batch again from the log."""
+    registered(log)
+    before = log.projector.position
+    recorded = staged_send(log, "held")
+    log.projector.apply_recorded(recorded)
+
+    def full() -> None:
+        raise sqlite3.OperationalError("database or disk is full")
+
+    monkeypatch.setattr(log.db, "commit", full)
+    with pytest.raises(sqlite3.OperationalError, match="disk is full"):
+        log.projector.commit()
+    monkeypatch.undo()
+    assert log.projector.position == before and log.projector.held == 0
+    assert queued(log.db, BOT_A) == [] and not log.db.conn.in_transaction
+    assert log.projector.catch_up() == len(recorded)
+    assert queued(log.db, BOT_A) == [(1, "held")] and others_see(log) == 1
+    assert verify(log.app.recorder, log.app.mapper, log.data) == []

@@ -129,12 +129,21 @@ def test_the_writer_projects_while_the_child_appends_and_a_failed_append_leaves_
     projector = Projector(app.recorder, app.mapper, db)
     blocker = sqlite3.connect(app.recorder.path, isolation_level=None)
 
+    def others_see(user_id) -> str | None:
+        with sqlite3.connect(tmp_path / PROJECTIONS_FILE) as other:
+            row = other.execute("SELECT fingerprint FROM accounts WHERE id = ?",
+                                (str(user_id),)).fetchone()
+        return row and row[0]
+
     async def main():
         writer = Writer(app, projector, asyncio.get_running_loop(), lambda batch: None,
                         inline=True)
         writer.start()
         first = await writer.run(lambda u: app.register_user(u, "0d" * 16))
-        assert directory.account(db, first.user_id) is not None  # staged, then committed
+        assert directory.account(db, first.user_id) is not None  # staged, durable, readable
+        assert others_see(first.user_id) is None  # held: committed a turn later
+        await asyncio.sleep(0)
+        assert others_see(first.user_id) == "0d" * 16
         blocker.execute("BEGIN IMMEDIATE")
         threading.Timer(0.3, lambda: os.kill(child(app).pid, signal.SIGKILL)).start()
         failed = await asyncio.gather(writer.run(lambda u: app.register_user(u, "0e" * 16)),

@@ -263,3 +263,43 @@ def test_a_command_whose_events_cannot_be_encoded_fails_alone(parts, inline):
     assert not isinstance(first, BaseException) and not isinstance(last, BaseException)
     assert [item["content"]["text"] for item in updates.pending(projector.db, BOT, 10)] == [
         "one", "two"]
+
+
+def test_a_held_projection_whose_commit_fails_is_applied_again_from_the_log(parts, monkeypatch):
+    """A child appends and the batch is answered from its projection held open (api/settle);
+    if the commit a turn later fails (disk full), the writer falls behind and catches up
+    from the log: the read models end with every batch, once."""
+    app, projector = parts
+    app.recorder.use_appender()
+    real, failures = projector.db.commit, []
+
+    def full_once() -> None:
+        if not failures:
+            failures.append(1)
+            raise sqlite3.OperationalError("database or disk is full")
+        real()
+
+    async def main():
+        writer = writer_for(app, projector, inline=True)
+        monkeypatch.setattr(projector.db, "commit", full_once)
+        first = await writer.run(lambda u: app.register_user(u, "0a" * 16))
+        seen = directory.account(projector.db, first.user_id)  # read while held
+        await asyncio.sleep(0)  # the commit's turn: it fails, the rows go
+        behind = writer.behind
+        for _ in range(100):
+            if not writer.behind:
+                break
+            await asyncio.sleep(0.05)
+        second = await writer.run(lambda u: app.register_user(u, "0c" * 16))
+        writer.stop()
+        return seen, behind, first, second
+
+    try:
+        seen, behind, first, second = asyncio.run(main())
+        assert seen is not None and behind and failures == [1]
+        for user in (first, second):
+            assert directory.account(projector.db, user.user_id) is not None
+        assert projector.position == app.recorder.max_notification_id()
+        assert not projector.db.conn.in_transaction
+    finally:
+        app.recorder.appender.close()
