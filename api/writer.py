@@ -239,8 +239,14 @@ class Writer(Following):
         self._kick()
 
     def _later(self, write: Callable[[], object]) -> None:
-        """A snapshot is written on the log's thread, after what is queued there."""
-        self._log.submit(write)
+        """A snapshot is written on the log's thread, after what is queued there; or, while
+        a child appends, on the loop between two appends: from the log's thread its write
+        lock met the child's appends, which then slept in SQLite's busy handler (1 ms and
+        more, one append in a hundred at one user)."""
+        if self.appender is not None:
+            self.loop.call_soon(write)
+        else:
+            self._log.submit(write)
 
     def _unit_abandon(self) -> None:
         if self._unit is not None:
