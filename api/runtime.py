@@ -9,6 +9,7 @@ from uuid import UUID
 
 from sqlite_utils import Database
 
+from api.ahead import ReadAhead
 from api.botyard.config import BotyardConfig
 from api.botyard.config import load as load_botyard_config
 from api.botyard.sessions import Sessions
@@ -104,12 +105,15 @@ class Runtime:
                           settings.sockets_per_account)
         callers = Callers(db)
 
+        ahead = ReadAhead(db, waiters, sockets, callers)  # while the child appends a batch
+
         def on_applied(batch: Applied) -> None:
             events = [event for event, _ in batch]
             callers.forget(events)  # first: a revoked token is refused from now on
             touched = addresses_touched(events)
-            waiters.wake(touched)
-            sockets.deliver(db, batch, writer.mine)
+            frames = ahead.applied(batch)  # None: nothing was read ahead for this batch
+            waiters.wake(touched, prepared=frames is not None)
+            sockets.deliver(db, batch, writer.mine, frames)
             sockets.notify(db, batch)
             if started:
                 started[0].webhooks.applied(events, touched)
@@ -120,6 +124,7 @@ class Runtime:
         started: list[Runtime] = []
 
         writer = Writer(app, projector, loop, on_applied, inline=node is None)
+        writer.on_staged = ahead.staged
         writer.shared = node is not None
         writer.catch_up()
         app.ids.observe(directory.highest_number(db))

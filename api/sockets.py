@@ -14,7 +14,7 @@ still connect.
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Callable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from typing import Any
 from uuid import UUID
 
@@ -125,18 +125,19 @@ class Sockets:
             self.spawn(self._on_received(UUID(message_id), live.address))
 
     def deliver(self, db: Database, batch: Sequence[tuple[object, int]],
-                mine: Callable[[int], bool]) -> None:
+                mine: Callable[[int], bool], ready: Mapping[str, str] | None = None) -> None:
         """Pushes messages recorded as delivered (their recipient had a socket somewhere when
-        the command ran) to this node's sockets for them. The node that recorded one gives
-        it back to the queue if nobody could have it: at once if the socket was its own and
-        is gone, else if it is still unacknowledged an ack timeout later."""
+        the command ran) to this node's sockets for them, their frames `ready` if read ahead
+        (api/ahead.py). The node that recorded one gives it back to the queue if nobody could
+        have it: at once if its own socket is gone, else if unacknowledged a timeout later."""
         for event, position in batch:
             if not (isinstance(event, Message.Sent) and event.delivered):
                 continue
             message_id = str(event.originator_id)
             sockets = tuple(self._open.get(event.to, ()))
-            item = updates.in_flight_item(db, message_id) if sockets else None
-            if not sockets or item is None:
+            frame = ((ready or {}).get(message_id) or inbox_frame(db, message_id)) \
+                if sockets else None
+            if frame is None:
                 if mine(position):
                     self._missed_unless_elsewhere(db, event)
                 continue
@@ -146,7 +147,6 @@ class Sockets:
                 if live.timer is None:
                     self._arm(live, self.ack_timeout)
             self._holders[message_id] = set(sockets)
-            frame = orjson.dumps(render.inbox_item(item)).decode()
             self.spawn(self._push(sockets, frame))
 
     def _missed_unless_elsewhere(self, db: Database, event: Message.Sent) -> None:
@@ -242,3 +242,9 @@ class Sockets:
         self._tasks.discard(task)
         if not task.cancelled() and task.exception() is not None:
             log.warning("background send failed", extra={"error": str(task.exception())})
+
+
+def inbox_frame(db: Database, message_id: str) -> str | None:
+    """The frame pushing a message in flight, as the inbox shows it."""
+    item = updates.in_flight_item(db, message_id)
+    return orjson.dumps(render.inbox_item(item)).decode() if item is not None else None

@@ -52,6 +52,7 @@ class Writer(Following):
                  inline: bool = False) -> None:
         super().__init__(app, projector, loop, on_applied, answer_within)
         self.max_batch, self.linger, self.inline = max_batch, linger, inline
+        self.on_staged: Callable[[Applied], None] = lambda batch: None
         recorder = app.recorder  # its appender, if a child process appends (embedded log)
         self.appender = recorder.appender \
             if inline and isinstance(recorder, GroupRecorder) else None
@@ -190,8 +191,11 @@ class Writer(Following):
         try:
             pending = self.app.start_record(prepared)
             if not pending.done:  # appended by a child process: project meanwhile
-                self.projector.stage(list(zip(prepared.processing_event.events,
-                                              pending.expected, strict=True)))
+                staged = list(zip(prepared.processing_event.events, pending.expected,
+                                  strict=True))
+                self.projector.stage(staged)
+                if self.projector.staged is staged:  # listeners read ahead, push nothing
+                    self.on_staged(staged)
             recorded.set_result(pending.wait())  # stage raises nothing: the answer is read
         except Exception as failure:  # noqa: BLE001 - `_written` tells each request
             recorded.set_exception(failure)

@@ -87,3 +87,9 @@ def record_fault(db: Database, fault: dict) -> None:
     db.execute(f"INSERT OR REPLACE INTO {FAULTS} (model, position, event, originator_id, error)"
                " VALUES (:model, :position, :event, :originator_id, :error)", fault)
     log.error("read model cannot apply an event: set aside", extra=fault)
+
+
+def same_batch(staged: Applied, recorded: Applied) -> bool:
+    """The very events staged, at the positions the log gave them."""
+    return len(staged) == len(recorded) and all(
+        a[0] is b[0] and a[1] == b[1] for a, b in zip(staged, recorded, strict=True))

@@ -38,6 +38,7 @@ from projections.applying import (
     plainly,
     project,
     record_fault,
+    same_batch,
 )
 from projections.tracking import create_tables, discard_ahead, faults, tracked_positions
 
@@ -80,6 +81,11 @@ class Projector:
             return
         self._staged = batch
 
+    @property
+    def staged(self) -> Applied | None:
+        """The batch applied by `stage`, not yet known durable."""
+        return self._staged
+
     def unstage(self) -> None:
         """Rolls back a staged batch whose append failed."""
         if self._staged is not None:
@@ -108,7 +114,7 @@ class Projector:
         batch staged as it was appended stays in the open transaction, held for `commit`."""
         staged, self._staged = self._staged, None
         if staged is not None:
-            if _same(staged, recorded):
+            if same_batch(staged, recorded):
                 return self._projected(recorded, [], on_batch, held=True)
             self.db.rollback()
         self.commit()
@@ -164,12 +170,6 @@ class Projector:
                 record_fault(self.db, fault)
             self.faults.append(fault)
             return Undecodable()
-
-
-def _same(staged: Applied, recorded: Applied) -> bool:
-    """The very events staged, at the positions the log gave them."""
-    return len(staged) == len(recorded) and all(
-        a[0] is b[0] and a[1] == b[1] for a, b in zip(staged, recorded, strict=True))
 
 
 def _nothing(count: int) -> None:

@@ -6,6 +6,7 @@ parameters the same way (api/params.py).
 """
 import asyncio
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 from fastapi import APIRouter, HTTPException, Request
@@ -25,6 +26,7 @@ from api.feather.schemas import (
     SentMessage,
     Update,
 )
+from api.longpoll import untaken
 from api.params import Params, documented, documented_query, parse
 from api.responses import JSON
 from api.runtime import Runtime
@@ -105,12 +107,13 @@ async def take_updates(runtime: Runtime, bot: dict, params: GetUpdates,
     loop = asyncio.get_running_loop()
     deadline = loop.time() + min(params.timeout, MAX_TIMEOUT)
     with runtime.waiters.watch(address, POLLS_PER_BOT) as woken:
+        woken.reader = partial(read, runtime, address, limit, render.update)
         while True:
             if woken.ended:  # crowded out by newer polls: answered as if it timed out
                 return []
-            woken.clear()
+            ready = woken.clear(runtime.writer.projector.position)
             shown = await take(runtime, address, limit, "featherchat.getUpdates", request,
-                               render.update)
+                               render.update, ready)
             if shown:
                 return shown
             remaining = deadline - loop.time()
@@ -118,26 +121,34 @@ async def take_updates(runtime: Runtime, bot: dict, params: GetUpdates,
                 return []
 
 
+Shown = list[tuple[dict, dict]]  # queued items, each with how it is shown
+
+
 async def take(runtime: Runtime, address: str, limit: int, via: str, request: Request,
-               show: Callable[[dict], dict]) -> list[dict]:
+               show: Callable[[dict], dict], ready: Shown | None = None) -> list[dict]:
     """Read what is queued for an address and hand it out, shown by `show` (featherChat's
     delete-on-read), never to a reader that is gone, nor confirmed unless it could be shown.
     The confirmation (UpdatesConfirmed) is lazy: it rides with the next write, and no read
     returns these updates meanwhile (api/longpoll.Taken); a crash before it is recorded
     hands them out again: at least once. On a shared log, only the node holding the queue's
-    reader lease hands them out (api/readers.py)."""
+    reader lease hands them out (api/readers.py). `ready` is a read made ahead (`read`)."""
     if gone(request):
         return []
     if runtime.readers is not None and not await runtime.readers.hold(address):
         return []
-    items = updates.pending(runtime.db, address, limit, skip=runtime.taken.held(address))
-    shown = [show(item) for item in items]
-    if items:
-        ids = [item["update_id"] for item in items]
+    shown = untaken(ready, runtime.taken.held(address)) or read(runtime, address, limit, show)
+    if shown:
+        ids = [item["update_id"] for item, _ in shown]
         runtime.taken.hold(address, ids, runtime.writer.submit(
             lambda unit: runtime.app.confirm_updates(unit, address, ids[-1], via, ids),
             lazy=True))
-    return shown
+    return [update for _, update in shown]
+
+
+def read(runtime: Runtime, address: str, limit: int, show: Callable[[dict], dict]) -> Shown:
+    """What is queued and not handed out yet, each item with how it is shown."""
+    items = updates.pending(runtime.db, address, limit, skip=runtime.taken.held(address))
+    return [(item, show(item)) for item in items]
 
 
 async def send(runtime: Runtime, bot: dict, params: SendMessage) -> dict:

@@ -4,6 +4,7 @@ the newest, `limit` and `timeout` clamped, `allowed_updates` remembered, one lon
 bot (the older gets 409), woken by the projector's batches."""
 import asyncio
 
+from api.longpoll import untaken
 from api.telegram import render
 from api.telegram.errors import TelegramError
 from api.telegram.methods import Call, method
@@ -31,19 +32,27 @@ async def get_updates(call: Call, params: GetUpdates) -> list[dict]:
     loop = asyncio.get_running_loop()
     deadline = loop.time() + min(max(params.timeout, 0), MAX_TIMEOUT)
     after = confirm_below(call, params.offset)
+
+    def read() -> list[tuple[dict, dict | None]]:
+        """What is queued above the offset, each item with its update (None: not shown)."""
+        items = updates.pending(runtime.db, address, limit, skip=runtime.taken.held(address),
+                                after=max(after, runtime.taken.floor(address)))
+        return [(item, render.update(item, address, call.people, call.lookup))
+                for item in items]
+
     with runtime.waiters.watch(address) as woken, runtime.polls.start(address, woken) as poll:
+        woken.reader = read  # made ahead while an append wakes this poll (api/longpoll.py)
         while True:
-            woken.clear()
+            ready = woken.clear(runtime.writer.projector.position)
             if poll.superseded:
                 raise TelegramError(409, SUPERSEDED)
-            items = updates.pending(runtime.db, address, limit, skip=runtime.taken.held(address),
-                                    after=max(after, runtime.taken.floor(address)))
-            shown = [update for update in (render.update(item, address, call.people, call.lookup)
-                                           for item in items) if update is not None]
+            items = untaken(ready, runtime.taken.held(address),
+                            max(after, runtime.taken.floor(address))) or read()
+            shown = [update for _, update in items if update is not None]
             if shown:
                 return shown
             if items:  # only kinds a bot is never shown: gone with the next offset
-                after = confirm_below(call, items[-1]["update_id"] + 1)
+                after = confirm_below(call, items[-1][0]["update_id"] + 1)
                 continue
             remaining = deadline - loop.time()
             if runtime.stopping or remaining <= 0 or not await woken.wait(remaining):
