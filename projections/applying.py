@@ -72,7 +72,7 @@ def _carefully(model: ModuleType, event: object, db: Database, position: int, *,
         raise
     except Exception as error:  # noqa: BLE001 - recorded and logged as a fault
         fault = fault_of(model.NAME, position, type(event).__qualname__,
-                       getattr(event, "originator_id", ""), error)
+                         getattr(event, "originator_id", ""), error)
         record_fault(db, fault)
         found.append(fault)
 

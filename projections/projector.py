@@ -165,7 +165,7 @@ class Projector:
             return self.mapper.to_domain_event(notification)
         except Exception as error:  # noqa: BLE001 - recorded and logged as a fault
             fault = fault_of("*", notification.id, notification.topic,
-                           notification.originator_id, error)
+                             notification.originator_id, error)
             with self.db.atomic():
                 record_fault(self.db, fault)
             self.faults.append(fault)
